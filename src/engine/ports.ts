@@ -1,0 +1,55 @@
+/**
+ * The engine's three ports. The engine never reads the wall clock, never
+ * runs anything and never touches a disk itself: it goes through these.
+ * Real and virtual implementations sit next to each other in this folder
+ * (clocks) and in `store/` (stores).
+ */
+import type { EngineInput, EngineSnapshot } from './types.js';
+
+/** Time, in milliseconds. Real: epoch ms. Virtual: ms since the simulation started. */
+export interface Clock {
+  now(): number;
+  /** Calls `fire` once the clock reaches `at` (absolute ms). Returns a handle for `cancel`. */
+  schedule(at: number, fire: () => void): TimerHandle;
+  cancel(handle: TimerHandle): void;
+}
+export type TimerHandle = unknown;
+
+/** What the engine asks the orchestrator to do on one node. */
+export interface ExecutionRequest {
+  /** Stable id, deterministic for (deployment, node, attempt): executors must treat a repeated start as idempotent. */
+  executionId: string;
+  deployment: string;
+  /** `namespace/name`. */
+  job: string;
+  version: number;
+  node: string;
+  /** `update`: roll the new version out; `revert`: go back to `version` during a rollback. */
+  purpose: 'update' | 'revert';
+  /** The normalized JobSpec of `version` (its `config` is the executor's payload). */
+  spec: import('../spec/types.js').JobSpec;
+}
+
+export interface Executor {
+  start(request: ExecutionRequest): void;
+  stop(request: { executionId: string; node: string; job: string; version: number }): void;
+}
+
+/**
+ * Durable state: a snapshot plus the journal of inputs accepted since it.
+ * `append` must be durable when it returns: the engine writes each input
+ * before acting on it, so a crash loses nothing.
+ */
+export interface Store {
+  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[] };
+  append(entry: JournalEntry): void;
+  /** Replace the snapshot and drop the journal entries it covers. */
+  compact(snapshot: EngineSnapshot): void;
+  close?(): void;
+}
+
+export interface JournalEntry {
+  /** Clock time (ms) at which the input was accepted. */
+  at: number;
+  input: EngineInput;
+}

@@ -1,0 +1,115 @@
+/**
+ * Public types of the engine: its inputs, its events, its status answers.
+ * Field names of events follow the trace of contract section 8 (public interface:
+ * add fields freely, never rename or remove one).
+ */
+import type { JobSpec } from '../spec/types.js';
+import type { FleetNode } from '../selector/types.js';
+
+export type DeploymentKind = 'create' | 'update' | 'rollback';
+
+export type DeploymentState =
+  | 'pending'
+  | 'in_progress'
+  | 'paused'
+  | 'awaiting_promotion'
+  | 'completed'
+  | 'failed'
+  | 'rolling_back'
+  | 'rolled_back'
+  | 'canceled';
+
+export type NodeFailureReason = 'deadline_exceeded' | 'execution_failed' | 'execution_timeout';
+
+/** Every input the engine accepts; each is journaled before it is acted on. */
+export type EngineInput =
+  | { type: 'submit'; spec: JobSpec }
+  | { type: 'node.upsert'; node: FleetNode }
+  | { type: 'node.remove'; node: string }
+  | { type: 'node.connected'; node: string; connected: boolean }
+  | { type: 'report.execution'; report: ExecutionReport }
+  | { type: 'report.health'; report: HealthReport }
+  | { type: 'command'; command: OperatorCommand };
+
+export interface ExecutionReport {
+  node: string;
+  /** `namespace/name`. */
+  job: string;
+  version: number;
+  /** started: the execution runs; succeeded / failed: a run-to-completion job ended, or the execution broke. */
+  status: 'started' | 'succeeded' | 'failed';
+}
+
+export interface HealthReport {
+  node: string;
+  job: string;
+  version: number;
+  healthy: boolean;
+  error_rate?: number;
+}
+
+export type OperatorCommand =
+  | { type: 'pause'; job: string }
+  | { type: 'resume'; job: string }
+  | { type: 'promote'; job: string }
+  | { type: 'abort'; job: string }
+  | { type: 'rollback'; job: string; version?: number };
+
+/** The engine's whole state as plain JSON: `JSON.parse(JSON.stringify(s))` restores it exactly. */
+export type EngineSnapshot = { format: 1; [key: string]: unknown };
+
+/** Events, one per trace type (section 8) plus decisions. `at` is clock ms. */
+export interface EngineEvents {
+  'deployment.created': (e: { at: number; deployment: string; job: string; kind: DeploymentKind; from_version: number | null; to_version: number; strategy: string; targeted: number; canaries: number }) => void;
+  'deployment.state': (e: { at: number; deployment: string; state: DeploymentState; reason?: string }) => void;
+  'deployment.promoted': (e: { at: number; deployment: string; auto: boolean }) => void;
+  'node.started': (e: { at: number; deployment: string; node: string; version: number; canary: boolean }) => void;
+  'node.stable': (e: { at: number; deployment: string; node: string; version: number }) => void;
+  'node.failed': (e: { at: number; deployment: string; node: string; version: number; reason: NodeFailureReason }) => void;
+  'node.degraded': (e: { at: number; deployment: string; node: string; version: number }) => void;
+  'node.reverting': (e: { at: number; deployment: string; node: string; version: number }) => void;
+  'node.reverted': (e: { at: number; deployment: string; node: string; version: number }) => void;
+  'node.revert_failed': (e: { at: number; deployment: string; node: string; version: number }) => void;
+  /** Why the engine did what it did: every start, promotion, failure and rollback carries a reason. */
+  decision: (e: { at: number; deployment: string; action: string; reason: string; node?: string }) => void;
+  /** A report that changed nothing: stale version, unknown node or job, duplicate. */
+  'report.ignored': (e: { at: number; node: string; job: string; reason: 'stale_version' | 'unknown_node' | 'unknown_job' | 'duplicate' | 'not_updating' }) => void;
+}
+
+export interface DeploymentStatus {
+  id: string;
+  job: string;
+  kind: DeploymentKind;
+  from_version: number | null;
+  to_version: number;
+  strategy: string;
+  state: DeploymentState;
+  /** Why the deployment is in its state, when there is a reason (superseded, aborted, total_timeout, failure_rule ...). */
+  reason: string | null;
+  created_at: number;
+  ended_at: number | null;
+  targeted: number;
+  canary_nodes: string[];
+  promoted: boolean;
+  counts: { pending: number; updating: number; stable: number; failed: number; degraded: number; reverting: number; reverted: number; revert_failed: number };
+  failed_nodes: string[];
+  /** The version a rollback goes (or went) to; null when there is none. */
+  rollback_target: number | null;
+  /** How much of the failure budget is used: failed nodes against both limits. */
+  budget: { failed: number; group: number; max_failed_nodes: number; max_failed_nodes_percent: number };
+  /** Largest number of nodes updating at once so far. */
+  max_in_flight: number;
+}
+
+export interface SubmitResult {
+  job: string;
+  version: number;
+  unchanged: boolean;
+  /** The deployment this submission started; null when unchanged. */
+  deployment: string | null;
+}
+
+export interface EngineOptions {
+  /** Engine-wide cap on concurrent node updates across deployments (0 or absent = none); `priority` orders who gets a slot. */
+  maxConcurrentUpdates?: number;
+}
