@@ -1,0 +1,96 @@
+/** Output of `simulate`: the §8 JSON, or a summary for a terminal (outcome, timings, counts, a timeline of phases). */
+import { formatDuration, intervalToDuration } from 'date-fns';
+import type { Aggregate, Stats } from '../../sim/aggregate.js';
+import type { Phase, SimResult } from '../../sim/result.js';
+import type { Colors } from './colors.js';
+import { count } from './problems.js';
+
+export function resultJson(result: SimResult): string {
+  return `${JSON.stringify(result, null, 2)}\n`;
+}
+
+export function aggregateJson(aggregate: Aggregate): string {
+  return `${JSON.stringify(aggregate, null, 2)}\n`;
+}
+
+/** One run: what happened to the job's deployment. */
+export function resultReport(source: string, result: SimResult, colors: Colors): string {
+  const versions = result.from_version === null ? `v${result.to_version}` : `v${result.from_version} → v${result.to_version}`;
+  const canaries = result.strategy === 'canary' ? `, ${result.canaries} ${result.canaries === 1 ? 'canary' : 'canaries'}` : '';
+  const rows: Array<[string, string]> = [
+    ['outcome', `${paintOutcome(result.outcome, colors)}${result.reason === null ? '' : ` (${result.reason})`} ${result.ended_by === 'settled' ? 'after' : 'still, at the horizon, after'} ${spoken(result.duration_s)}`],
+    ['timeline', timeline(result.phases)],
+    ['nodes', `${result.targeted} targeted: ${result.exposed} exposed, ${result.stable} stable, ${result.failed} failed, ${result.reverted} reverted, ${result.revert_failed} revert failed, ${result.untouched} untouched`],
+    ['window', `at most ${count(result.max_in_flight, 'node')} updating at once`],
+  ];
+  if (result.time_to_detect_s !== null) {
+    const rollback = result.time_to_rollback_s === null ? 'no rollback completed' : `rolled back in ${spoken(result.time_to_rollback_s)}`;
+    rows.push(['failure', `detected after ${spoken(result.time_to_detect_s)}; ${rollback}`]);
+  }
+  for (const refusal of result.refused) rows.push(['refused', `${compact(refusal.t)} ${refusal.action}: ${refusal.message}`]);
+  rows.push(['run', result.ended_by === 'settled' ? `stopped at ${compact(result.end_s)}, nothing left to happen` : `stopped at the horizon, ${compact(result.end_s)}`]);
+  const heading = `${source} · seed ${result.seed} · ${result.job} ${versions} (${result.strategy}${canaries})`;
+  return `${[colors.bold(heading), ...table(rows, colors)].join('\n')}\n`;
+}
+
+/** Many runs: outcomes and distributions. */
+export function aggregateReport(source: string, aggregate: Aggregate, colors: Colors): string {
+  const last = aggregate.seed + aggregate.runs - 1;
+  const outcomes = Object.entries(aggregate.outcomes)
+    .map(([outcome, runs]) => `${paintOutcome(outcome, colors)} ${runs} (${percent(runs / aggregate.runs)})`)
+    .join(', ');
+  const rows: Array<[string, string]> = [
+    ['outcomes', outcomes],
+    ['duration', statsText(aggregate.duration_s, compact)],
+    ['exposed', statsText(aggregate.exposed, (n) => `${n}`)],
+    ['rollbacks', `${percent(aggregate.rollback_rate)} of runs`],
+  ];
+  const detect = aggregate.time_to_detect_s;
+  rows.push(['detected', detect === null ? 'no run failed' : `in ${count(detect.runs, 'run')}: ${statsText(detect, compact)}`]);
+  const heading = `${source} · ${count(aggregate.runs, 'run')} · seeds ${aggregate.seed}..${last}`;
+  return `${[colors.bold(heading), ...table(rows, colors)].join('\n')}\n`;
+}
+
+/** `0s in_progress ─ 4m10s awaiting_promotion ─ 15m promoted (operator) ─ 31m completed`; a reason is shown where it changes. */
+export function timeline(phases: readonly Phase[]): string {
+  return phases
+    .map((phase, i) => {
+      const reason = phase.reason === undefined || phase.reason === phases[i - 1]?.reason ? '' : ` (${phase.reason})`;
+      return `${compact(phase.t)} ${phase.phase}${reason}`;
+    })
+    .join(' ─ ');
+}
+
+/** Seconds as `1h2m3.5s`, leaving out zero parts (`15m`, not `15m0s`). */
+export function compact(seconds: number): string {
+  const ms = Math.round(seconds * 1000);
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  const rest = (ms % 60_000) / 1000;
+  const parts = [hours > 0 ? `${hours}h` : '', minutes > 0 ? `${minutes}m` : '', rest > 0 || ms === 0 ? `${rest}s` : ''];
+  return parts.join('');
+}
+
+/** Seconds in words (date-fns): `1 hour 2 minutes 3 seconds`; under a second, milliseconds. */
+export function spoken(seconds: number): string {
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  return formatDuration(intervalToDuration({ start: 0, end: Math.round(seconds) * 1000 }), { delimiter: ' ' });
+}
+
+function statsText(stats: Stats, show: (value: number) => string): string {
+  return `p50 ${show(stats.p50)} · p90 ${show(stats.p90)} · p99 ${show(stats.p99)} · mean ${show(stats.mean)} · max ${show(stats.max)}`;
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+function paintOutcome(outcome: string, colors: Colors): string {
+  if (outcome === 'completed') return colors.green(outcome);
+  if (outcome === 'failed' || outcome === 'rolled_back' || outcome === 'rolling_back') return colors.red(outcome);
+  return colors.yellow(outcome);
+}
+
+function table(rows: Array<[string, string]>, colors: Colors): string[] {
+  return rows.map(([label, text]) => `  ${colors.dim(label.padEnd(9))} ${text}`);
+}

@@ -1,0 +1,117 @@
+/**
+ * The one table of commands. Each action loads its command module only when
+ * used, calls a plain function that returns data, prints it, and says which
+ * exit code the outcome means; errors become exit codes in `reportError`.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { ExitCode, reportError } from './errors.js';
+import type { CliIO } from './io.js';
+import { colorsFor } from './print/colors.js';
+import { packageVersion } from './version.js';
+
+const EXAMPLES = `
+Examples:
+  $ fleet-rollout validate examples/jobs/log-processor-canary.yaml
+  $ fleet-rollout validate - --json < job.yaml
+  $ fleet-rollout targets examples/jobs/log-processor.yaml --fleet examples/fleets/production.yaml
+  $ fleet-rollout simulate simulations/canary-production.yaml --runs 200 --json
+
+Exit codes: 0 success, 1 the run itself broke, 2 bad input (messages on standard error).
+FILE may be "-" for standard input.`;
+
+/** Runs the CLI on `argv` (without node and the script) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let exitCode: number = ExitCode.Ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
+  const program = new Command('fleet-rollout')
+    .description('Plan and rehearse rollouts of jobs to fleets of edge nodes: validate JobSpecs, list targeted nodes, simulate rollouts.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .helpCommand('help [command]', 'show help for a command')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`fleet-rollout: ${text}`),
+    })
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', EXAMPLES);
+
+  program
+    .command('validate')
+    .summary('check a JobSpec (exit 0 valid, 2 invalid)')
+    .description('Check a JobSpec (JSON or YAML) and report every problem with the path of its field.')
+    .argument('<file>', 'JobSpec file, or "-" for standard input')
+    .option('--json', 'print {"valid", "spec" | "errors", "warnings"} as JSON')
+    .addHelpText('after', '\nExample:\n  $ fleet-rollout validate examples/jobs/log-processor.yaml --json')
+    .action(async (file: string, options: { json?: boolean }) => {
+      const { validateCommand } = await import('./commands/validate.js');
+      const print = await import('./print/validate.js');
+      const outcome = await validateCommand({ file }, io);
+      if (options.json) {
+        io.stdout.write(print.validateJson(outcome));
+        io.stderr.write(print.invalidSummary(outcome));
+      } else {
+        const stream = outcome.result.valid ? io.stdout : io.stderr;
+        stream.write(print.validateReport(outcome, colorsFor(stream, io.env)));
+      }
+      exitWith(outcome.result.valid ? ExitCode.Ok : ExitCode.BadInput);
+    });
+
+  program
+    .command('targets')
+    .summary('list the nodes a JobSpec targets on a fleet, in rollout order')
+    .description('List the nodes a JobSpec would target on a fleet, in rollout order (connected nodes matching its selector).')
+    .argument('<file>', 'JobSpec file, or "-" for standard input')
+    .requiredOption('--fleet <fleet>', 'a fleet block file ({nodes, groups}) or a scenario with a fleet key')
+    .option('--json', 'print {"targets": [ids]} as JSON')
+    .addHelpText('after', '\nExample:\n  $ fleet-rollout targets examples/jobs/log-processor.yaml --fleet examples/fleets/production.yaml')
+    .action(async (file: string, options: { fleet: string; json?: boolean }) => {
+      const { targetsCommand } = await import('./commands/targets.js');
+      const print = await import('./print/targets.js');
+      const outcome = await targetsCommand({ file, fleet: options.fleet }, io);
+      io.stderr.write(print.targetsWarnings(outcome, colorsFor(io.stderr, io.env)));
+      io.stdout.write(options.json ? print.targetsJson(outcome) : print.targetsReport(outcome, colorsFor(io.stdout, io.env)));
+      exitWith(ExitCode.Ok);
+    });
+
+  program
+    .command('simulate')
+    .summary('run a what-if rollout of a scenario in virtual time')
+    .description('Run a what-if rollout of a scenario (fleet, versions, behavior, events) in virtual time.')
+    .argument('<scenario>', 'scenario file (YAML or JSON), or "-" for standard input')
+    .option('--seed <n>', 'pseudo-random seed (overrides the scenario\'s)', integer('--seed', 0))
+    .option('--runs <n>', 'run N times with seeds seed, seed+1, ... and aggregate', integer('--runs', 1))
+    .option('--json', 'print the outcome (or the aggregate) as JSON')
+    .option('--trace <file>', 'write the trace, one JSON event a line')
+    .addHelpText('after', '\nExample:\n  $ fleet-rollout simulate simulations/canary-production.yaml --seed 7 --trace trace.jsonl')
+    .action(async (scenario: string, options: { seed?: number; runs?: number; json?: boolean; trace?: string }) => {
+      const { simulateCommand } = await import('./commands/simulate.js');
+      const code = await simulateCommand({ scenario, seed: options.seed, runs: options.runs, json: options.json === true, trace: options.trace }, io);
+      exitWith(code);
+    });
+
+  return program;
+}
+
+/** A commander parser for an integer option >= `min`; a bad value is a usage error (exit 2). */
+function integer(flag: string, min: number): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
+      throw new InvalidArgumentError(`${flag} expects an integer >= ${min}, found "${text}"`);
+    }
+    return value;
+  };
+}

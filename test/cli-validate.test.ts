@@ -1,0 +1,210 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateCommand } from '../src/cli/commands/validate.js';
+import { InputError } from '../src/cli/errors.js';
+import { colorsFor } from '../src/cli/print/colors.js';
+import { runCli } from '../src/cli/program.js';
+import { buildCli, deeplyNested, expectCleanFailure, memoryIO, runCompiled, tempDir } from './cli-harness.js';
+
+const CANARY = 'examples/jobs/log-processor-canary.yaml';
+const BAD_JOB = `name: "bad name"
+type: pipline
+deployment:
+  strategy: rolling
+  max_paralel: 2
+`;
+
+let main = '';
+const scratch = tempDir();
+const file = (name: string, content: string | Uint8Array): string => {
+  const path = join(scratch.dir, name);
+  writeFileSync(path, content);
+  return path;
+};
+const validate = (...args: string[]) => runCompiled(main, ['validate', ...args]);
+
+beforeAll(() => {
+  main = buildCli('validate');
+}, 180_000);
+afterAll(() => scratch.cleanup());
+
+describe('§8 validate: valid JobSpecs (exit 0)', () => {
+  it('§8 validate --json prints {valid: true, spec: <normalized, defaults filled>, warnings} with a format version', () => {
+    const run = validate('examples/jobs/log-processor.yaml', '--json');
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe('');
+    const output = JSON.parse(run.stdout);
+    expect(output).toMatchObject({ format: 1, valid: true, warnings: [] });
+    expect(output.spec).toMatchObject({
+      name: 'log-processor',
+      namespace: 'production',
+      type: 'pipeline',
+      priority: 50,
+      selector: { match_labels: { env: 'production', role: 'app-server' }, match_expressions: [], match_ids: [] },
+      deployment: { strategy: 'immediate' },
+    });
+    expect(output.spec.config.pipeline.processors[0].mapping).toContain('root.processed_at = now()');
+  });
+
+  it('§8 every shipped example JobSpec is valid', () => {
+    for (const example of ['log-processor.yaml', CANARY.split('/').at(-1), 'log-processor-rolling.yaml']) {
+      const run = validate(`examples/jobs/${example}`, '--json');
+      expect(run.status, run.stdout).toBe(0);
+      expect(JSON.parse(run.stdout).warnings).toEqual([]);
+    }
+  });
+
+  it('§8 the human report names the file and summarises the policy, without colour off a terminal', () => {
+    const run = validate(CANARY);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`${CANARY}: valid JobSpec`);
+    expect(run.stdout).toContain('production/log-processor (pipeline, priority 50)');
+    expect(run.stdout).toContain('canary: the first 5 nodes as canaries, at most 2 updating at a time');
+    expect(run.stdout).toContain('connected nodes with env=production and role=app-server');
+    expect(run.stdout).not.toContain('\u001b[');
+  });
+
+  it('§8 FILE "-" reads the JobSpec from standard input', () => {
+    const run = runCompiled(main, ['validate', '-', '--json'], { input: '{"name": "a", "type": "query"}' });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout).spec).toMatchObject({ name: 'a', namespace: 'default', type: 'query', priority: 50 });
+  });
+});
+
+describe('§8 validate: invalid JobSpecs (exit 2)', () => {
+  it('§2 §8 validate --json prints {valid: false, errors: [{path, message}], warnings} and exits 2', () => {
+    const path = file('bad.yaml', BAD_JOB);
+    const run = validate(path, '--json');
+    expectCleanFailure(run, 2, `${path}: invalid JobSpec`);
+    const output = JSON.parse(run.stdout);
+    expect(output).toMatchObject({ format: 1, valid: false });
+    const paths = output.errors.map((problem: { path: string }) => problem.path);
+    expect(paths).toEqual(expect.arrayContaining(['name', 'type', 'deployment.max_paralel']));
+    for (const problem of output.errors) expect(Object.keys(problem).sort()).toEqual(['message', 'path']);
+  });
+
+  it('§8 the human report lists every error as file: path: message on standard error', () => {
+    const path = file('bad-human.yaml', BAD_JOB);
+    const run = validate(path);
+    expectCleanFailure(run, 2, `${path}: invalid JobSpec`, `${path}: type: `, `${path}: deployment.max_paralel: `);
+    expect(run.stdout).toBe('');
+  });
+});
+
+describe('§8 validate: unreadable or malformed input ends with exit 2 and a short message naming the file', () => {
+  const cases: Array<[string, () => string, string]> = [
+    ['a missing file', () => join(scratch.dir, 'missing.yaml'), 'no such file'],
+    ['a directory', () => scratch.dir, 'is a directory'],
+    ['an empty file', () => file('empty.yaml', ''), 'empty'],
+    ['a file of blanks and comments', () => file('comments.yaml', '# nothing here\n\n'), 'empty'],
+    ['a binary file', () => file('binary.yaml', new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3, 0xff])), 'not a text file'],
+    ['malformed YAML', () => file('malformed.yaml', 'name: a\n  type: [pipeline\n'), 'malformed.yaml:'],
+    ['malformed JSON', () => file('malformed.json', '{"name": "a", "type": }'), 'malformed.json'],
+    ['a 20,000-level nested JSON document', () => file('deep.json', deeplyNested(20_000)), 'nested too deeply'],
+    ['a 20,000-level nested YAML document', () => file('deep.yaml', `${'- '.repeat(20_000)}x\n`), 'nested too deeply'],
+    ['a 30 MB file', () => file('huge.json', `{"name": "a", "type": "query", "config": "${'x'.repeat(30 * 1024 * 1024)}"}`), 'too large'],
+  ];
+  for (const [kind, make, says] of cases) {
+    it(`§8 ${kind}`, () => {
+      const path = make();
+      const run = validate(path);
+      expectCleanFailure(run, 2, path, says);
+      expect(run.stdout).toBe('');
+    });
+  }
+
+  it('§8 an unreadable file', () => {
+    const dir = join(scratch.dir, 'locked');
+    mkdirSync(dir, { mode: 0o755 });
+    chmodSync(scratch.dir, 0o755);
+    const path = join(dir, 'secret.yaml');
+    writeFileSync(path, 'name: a\ntype: query\n', { mode: 0o000 });
+    // Root reads anything: run the CLI as nobody then.
+    const uid = process.getuid?.() === 0 ? 65534 : undefined;
+    const run = runCompiled(main, ['validate', path], { uid, cwd: '/' });
+    expectCleanFailure(run, 2, path, 'permission denied');
+  });
+
+  it('§8 standard input: empty, binary, too large', () => {
+    expectCleanFailure(runCompiled(main, ['validate', '-'], { input: '' }), 2, '<stdin>', 'empty');
+    expectCleanFailure(runCompiled(main, ['validate', '-'], { input: new Uint8Array([0, 159, 146, 150]) }), 2, '<stdin>', 'not a text file');
+    const huge = file('huge-stdin.yaml', 'x'.repeat(3 * 1024 * 1024));
+    expectCleanFailure(runCompiled(main, ['validate', '-'], { stdinFile: huge }), 2, '<stdin>', 'too large');
+  });
+
+  it('§8 --json does not change how unreadable input is reported', () => {
+    const run = validate(join(scratch.dir, 'missing.json'), '--json');
+    expectCleanFailure(run, 2, 'missing.json: no such file');
+    expect(run.stdout).toBe('');
+  });
+});
+
+describe('§8 validate: command-line misuse ends with exit 2', () => {
+  it('§8 an unknown option', () => {
+    expectCleanFailure(validate(CANARY, '--jsn'), 2, "unknown option '--jsn'");
+  });
+  it('§8 a missing FILE', () => {
+    expectCleanFailure(validate(), 2, "missing required argument 'file'");
+  });
+  it('§8 an extra argument', () => {
+    expectCleanFailure(validate(CANARY, 'other.yaml'), 2, 'too many arguments');
+  });
+  it('§8 an unknown command, and no command at all', () => {
+    expectCleanFailure(runCompiled(main, ['valdate', CANARY]), 2, "unknown command 'valdate'");
+    const bare = runCompiled(main, []);
+    expectCleanFailure(bare, 2, 'Usage: fleet-rollout');
+  });
+});
+
+describe('§8 the fleet-rollout command', () => {
+  it('§8 --help lists every command with a one-line description and examples', () => {
+    const run = runCompiled(main, ['--help']);
+    expect(run.status).toBe(0);
+    for (const command of ['validate', 'targets', 'simulate']) expect(run.stdout).toMatch(new RegExp(`^  ${command} .+\\S`, 'm'));
+    expect(run.stdout).toContain('Examples:');
+    expect(run.stdout).toContain('Exit codes: 0 success, 1 the run itself broke, 2 bad input');
+    const sub = runCompiled(main, ['help', 'validate']);
+    expect(sub.status).toBe(0);
+    expect(sub.stdout).toContain('Usage: fleet-rollout validate [options] <file>');
+  });
+
+  it('§8 --version prints the package version', () => {
+    const run = runCompiled(main, ['--version']);
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('§8 validate called directly', () => {
+  it('§8 validateCommand returns the validation result as data', async () => {
+    const { io } = memoryIO();
+    const outcome = await validateCommand({ file: CANARY }, io);
+    expect(outcome.source).toBe(CANARY);
+    expect(outcome.result.valid).toBe(true);
+  });
+
+  it('§8 validateCommand reads "-" from the io, and throws InputError for a missing file', async () => {
+    const { io } = memoryIO('name: x\ntype: config\n');
+    expect((await validateCommand({ file: '-' }, io)).result).toMatchObject({ valid: true, spec: { name: 'x' } });
+    await expect(validateCommand({ file: 'nope.yaml' }, io)).rejects.toBeInstanceOf(InputError);
+  });
+
+  it('§8 runCli maps an internal error to exit 1 with a short message; FLEET_ROLLOUT_DEBUG=1 shows the stack', async () => {
+    for (const [env, stack] of [[{}, false], [{ FLEET_ROLLOUT_DEBUG: '1' }, true]] as const) {
+      const memory = memoryIO('', env);
+      const broken = { ...memory.io, stdout: { isTTY: false, write: () => { throw new Error('disk on fire'); } } };
+      expect(await runCli(['validate', CANARY], broken)).toBe(1);
+      expect(memory.stderr()).toContain('fleet-rollout: internal error: ');
+      expect(memory.stderr()).toContain('disk on fire');
+      expect(/^\s+at /m.test(memory.stderr())).toBe(stack);
+    }
+  });
+
+  it('§8 colour only on a terminal, and never with NO_COLOR set', () => {
+    const terminal = { isTTY: true, write: () => {} };
+    expect(colorsFor(terminal, {}).red('x')).not.toBe('x');
+    expect(colorsFor(terminal, { NO_COLOR: '1' }).red('x')).toBe('x');
+    expect(colorsFor({ ...terminal, isTTY: false }, {}).red('x')).toBe('x');
+  });
+});
