@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_BYTES, MAX_DEPTH, MAX_YAML_BYTES, parseDocument, type ParseResult } from '../src/spec/document.js';
+import { MAX_BYTES, MAX_DEPTH, MAX_YAML_BYTES, parseDocument, type DocumentParseResult } from '../src/spec/document.js';
 
-function problemOf(result: ParseResult): string {
+function problemOf(result: DocumentParseResult): string {
   if (result.ok) throw new Error(`expected a problem, got ${JSON.stringify(result.value)}`);
   expect(result.problem.path).toBe('');
   return result.problem.message;
 }
 
-function valueOf(result: ParseResult): unknown {
+function valueOf(result: DocumentParseResult): unknown {
   if (!result.ok) throw new Error(`expected a value, got ${result.problem.message}`);
   return result.value;
 }

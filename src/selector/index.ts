@@ -1,6 +1,6 @@
 export type { FleetNode } from './types.js';
 export { formatRequirement, type Operator, type Requirement } from './requirement.js';
-export { parseSelectorExpression, type ParseResult } from './parse.js';
+export { parseSelectorExpression, type SelectorParseResult } from './parse.js';
 export {
   compileMatcher,
   compileSelector,

@@ -2,7 +2,7 @@ import { keyProblem, valueProblem } from './labelSyntax.js';
 import { Lexer, describeToken, type Token } from './lexer.js';
 import type { Requirement } from './requirement.js';
 
-export type ParseResult =
+export type SelectorParseResult =
   | { ok: true; requirements: Requirement[] }
   | { ok: false; column: number; message: string };
 
@@ -20,7 +20,7 @@ export type ParseResult =
  * linear time on any input. A failure gives the 1-based column of the offending
  * token and a message saying what was expected and what was found.
  */
-export function parseSelectorExpression(text: string): ParseResult {
+export function parseSelectorExpression(text: string): SelectorParseResult {
   try {
     return { ok: true, requirements: new Parser(text).expression() };
   } catch (error) {

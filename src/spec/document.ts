@@ -9,7 +9,7 @@
 import { Composer, LineCounter, Parser, type CST } from 'yaml';
 import type { Problem } from './types.js';
 
-export type ParseResult = { ok: true; value: unknown } | { ok: false; problem: Problem };
+export type DocumentParseResult = { ok: true; value: unknown } | { ok: false; problem: Problem };
 
 /** Deeper documents are refused: the YAML composer and JSON.stringify recurse, and no JobSpec needs more. */
 export const MAX_DEPTH = 256;
@@ -36,7 +36,7 @@ class DocumentProblem extends Error {
   }
 }
 
-export function parseDocument(input: string | Uint8Array, source: string): ParseResult {
+export function parseDocument(input: string | Uint8Array, source: string): DocumentParseResult {
   try {
     return { ok: true, value: readDocument(input) };
   } catch (error) {

@@ -5,7 +5,7 @@ import { validateJobSpec } from './validate.js';
 
 export type { DeploymentPolicy, HealthCheck, JobSpec, JobType, Problem, Selector, Strategy, Timeouts, ValidationResult } from './types.js';
 export { DurationError, formatDuration, parseDuration, parseDurationMs } from './duration.js';
-export { MAX_BYTES, MAX_DEPTH, MAX_YAML_BYTES, parseDocument, type ParseResult } from './document.js';
+export { MAX_BYTES, MAX_DEPTH, MAX_YAML_BYTES, parseDocument, type DocumentParseResult } from './document.js';
 export { validateJobSpec } from './validate.js';
 export { jobSpecJsonSchema } from './jsonSchema.js';
 export { DEFAULTS, JOB_TYPES, STRATEGIES } from './schema.js';
