@@ -1,0 +1,27 @@
+/**
+ * One bench case, run by run.ts in a fresh `node --expose-gc` process so its
+ * memory figures are its own. Usage: `node --expose-gc dist/bench/case.js
+ * <engine-rolling|sim-rolling|monte-carlo> <nodes> [repeats|runs]`.
+ * Prints one line, `RESULT <json>`, on standard output.
+ */
+import { runEngineRolling } from './cases/engineRolling.js';
+import { runMonteCarloCanary } from './cases/monteCarloCanary.js';
+import { runSimRolling } from './cases/simRolling.js';
+import { resultLine } from './resultLine.js';
+
+async function main(name: string | undefined, nodes: number, extra: number | undefined): Promise<object> {
+  switch (name) {
+    case 'engine-rolling':
+      return runEngineRolling(nodes);
+    case 'sim-rolling':
+      return runSimRolling(nodes, extra ?? 1);
+    case 'monte-carlo':
+      return runMonteCarloCanary(nodes, extra ?? 1000);
+    default:
+      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling or monte-carlo`);
+  }
+}
+
+const [name, nodes, extra] = process.argv.slice(2);
+const result = await main(name, Number(nodes), extra === undefined ? undefined : Number(extra));
+process.stdout.write(resultLine(result));

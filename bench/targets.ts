@@ -1,0 +1,84 @@
+/**
+ * The targets of the two issues the bench serves, judged on the cases'
+ * figures. A target whose case did not run (or broke) is reported as such,
+ * never as a pass.
+ */
+import type { EngineRollingResult } from './cases/engineRolling.js';
+import type { MonteCarloResult } from './cases/monteCarloCanary.js';
+import type { SimRollingResult } from './cases/simRolling.js';
+
+export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult;
+
+export interface Verdict {
+  issue: string;
+  target: string;
+  /** The measured figure, formatted; null when its case has no result. */
+  figure: string | null;
+  pass: boolean | null;
+  /**
+   * The same figure from CPU time instead of wall time, for timing targets:
+   * on a shared machine wall time stretches, CPU time much less (it is what
+   * the wall time would be on idle cores, GC helper threads aside).
+   */
+  cpu_figure: string | null;
+}
+
+const GIB = 1024 ** 3;
+
+function engine(results: CaseResult[], nodes: number): EngineRollingResult | undefined {
+  return results.find((r): r is EngineRollingResult => r.case === 'engine-rolling' && r.nodes === nodes);
+}
+function sim(results: CaseResult[], nodes: number): SimRollingResult | undefined {
+  return results.find((r): r is SimRollingResult => r.case === 'sim-rolling' && r.nodes === nodes);
+}
+function monteCarlo(results: CaseResult[]): MonteCarloResult | undefined {
+  return results.find((r): r is MonteCarloResult => r.case === 'monte-carlo');
+}
+
+function judge(issue: string, target: string, measured: { figure: string; pass: boolean; cpu?: string } | undefined): Verdict {
+  return { issue, target, figure: measured?.figure ?? null, pass: measured?.pass ?? null, cpu_figure: measured?.cpu ?? null };
+}
+
+export function judgeTargets(results: CaseResult[]): Verdict[] {
+  const e100k = engine(results, 100_000);
+  const s10k = sim(results, 10_000);
+  const s100k = sim(results, 100_000);
+  const s1m = sim(results, 1_000_000);
+  const mc = monteCarlo(results);
+  const ENGINE = 'Rollout engine';
+  const SIM = 'What-if simulator #6';
+  return [
+    judge(ENGINE, '>= 300k health events/s, 100k nodes, one process', e100k && {
+      figure: `${Math.round(e100k.health_per_s).toLocaleString('en-US')}/s over the rollout (inside reportHealth alone: ${Math.round(e100k.health_only_per_s).toLocaleString('en-US')}/s)`,
+      pass: e100k.health_per_s >= 300_000,
+      cpu: `${Math.round(e100k.health_reports / (e100k.cpu_ms / 1000)).toLocaleString('en-US')}/s`,
+    }),
+    judge(ENGINE, 'decision latency p99 < 100 µs', e100k && {
+      figure: `p99 ${e100k.latency.all.p99_us} µs (p50 ${e100k.latency.all.p50_us} µs)`,
+      pass: e100k.latency.all.p99_us < 100,
+    }),
+    judge(ENGINE, '<= 1 KB heap per node', e100k && { figure: `${Math.round(e100k.heap_per_node)} B`, pass: e100k.heap_per_node <= 1024 }),
+    ...[s10k, s100k, s1m].map((s) =>
+      judge(SIM, `same work as the yardstick loop (${s?.nodes.toLocaleString('en-US') ?? '?'} nodes)`, s && {
+        figure: `${s.events.toLocaleString('en-US')} vs ${s.baseline.events.toLocaleString('en-US')} events, end ${s.virtual_end_s} s vs ${s.baseline.endMs / 1000} s`,
+        pass: s.same_work && s.outcome === 'completed' && s.stable === s.nodes,
+      }),
+    ),
+    judge(SIM, '100k nodes within 3x of the hand-written loop', s100k && {
+      figure: `${s100k.ratio.toFixed(2)}x`,
+      pass: s100k.ratio <= 3,
+      cpu: `${s100k.cpu_ratio.toFixed(2)}x`,
+    }),
+    judge(SIM, 'growth 10k -> 100k nodes <= 10.5x', s10k && s100k && {
+      figure: `${(s100k.wall_ms / s10k.wall_ms).toFixed(2)}x`,
+      pass: s100k.wall_ms / s10k.wall_ms <= 10.5,
+      cpu: `${(s100k.cpu_ms / s10k.cpu_ms).toFixed(2)}x`,
+    }),
+    judge(SIM, '1M nodes under 1 GiB (peak RSS)', s1m && { figure: `${(s1m.peak_rss / 2 ** 20).toFixed(0)} MiB`, pass: s1m.peak_rss < GIB }),
+    judge(SIM, '1,000 Monte Carlo runs of a 1,000-node canary < 10 s', mc && {
+      figure: `${(mc.wall_ms / 1000).toFixed(2)} s (${mc.threads} threads)`,
+      pass: mc.wall_ms < 10_000,
+      cpu: `${(mc.cpu_ms / 1000).toFixed(2)} s of CPU: >= ${(mc.cpu_ms / 1000 / mc.threads).toFixed(2)} s on ${mc.threads} idle cores`,
+    }),
+  ];
+}
