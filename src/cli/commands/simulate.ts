@@ -38,10 +38,10 @@ export async function simulateCommand(args: SimulateArgs, io: CliIO): Promise<nu
   }
 }
 
+/** `--runs N` (any N) asks for the aggregate of §8; without it, one run is described. */
 async function simulate(args: SimulateArgs, io: CliIO): Promise<number> {
-  const runs = args.runs ?? 1;
-  if (args.trace !== undefined && runs > 1) {
-    throw new UsageError('--trace records one run: drop --runs, or replay one run of the series with --seed SEED+i --trace FILE');
+  if (args.trace !== undefined && args.runs !== undefined) {
+    throw new UsageError('--trace records a single run: drop --runs, or replay run i of the series with --seed SEED+i --trace FILE');
   }
   const input = await readInput(args.scenario, SCENARIO_INPUT, io);
   const load = await loadScenario(input.bytes, input.source, jobFileReader(io));
@@ -52,18 +52,21 @@ async function simulate(args: SimulateArgs, io: CliIO): Promise<number> {
   }
   const { scenario } = load;
   const seed = args.seed ?? scenario.seed;
-  if (seed + runs - 1 > Number.MAX_SAFE_INTEGER) throw new UsageError(`--seed ${seed} with --runs ${runs} goes past ${Number.MAX_SAFE_INTEGER}`);
-
+  const runs = args.runs;
+  if (runs !== undefined && seed + runs - 1 > Number.MAX_SAFE_INTEGER) {
+    throw new UsageError(`--seed ${seed} with --runs ${runs} goes past ${Number.MAX_SAFE_INTEGER}`);
+  }
+  const colors = colorsFor(io.stdout, io.env);
   try {
-    if (runs > 1) {
+    if (runs !== undefined) {
       const progress = progressBar(io, runs);
       const aggregate = await monteCarlo(scenario, { runs, seed, onProgress: progress?.update }).finally(() => progress?.stop());
-      io.stdout.write(args.json ? aggregateJson(aggregate) : aggregateReport(input.source, aggregate, colorsFor(io.stdout, io.env)));
+      io.stdout.write(args.json ? aggregateJson(aggregate) : aggregateReport(input.source, scenario.description, aggregate, colors));
       return ExitCode.Ok;
     }
     const { result, trace } = runScenario(scenario, { seed, trace: args.trace !== undefined });
     if (args.trace !== undefined && trace !== null) writeTrace(args.trace, trace, io);
-    io.stdout.write(args.json ? resultJson(result) : resultReport(input.source, result, colorsFor(io.stdout, io.env)));
+    io.stdout.write(args.json ? resultJson(result) : resultReport(input.source, scenario.description, result, colors));
     return ExitCode.Ok;
   } catch (error) {
     if (error instanceof ScenarioRunError) throw InputError.single(input.source, error.message, error.path);

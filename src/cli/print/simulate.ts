@@ -3,18 +3,19 @@ import { formatDuration, intervalToDuration } from 'date-fns';
 import type { Aggregate, Stats } from '../../sim/aggregate.js';
 import type { Phase, SimResult } from '../../sim/result.js';
 import type { Colors } from './colors.js';
+import { jsonOutput } from './json.js';
 import { count } from './problems.js';
 
 export function resultJson(result: SimResult): string {
-  return `${JSON.stringify(result, null, 2)}\n`;
+  return jsonOutput({ ...result });
 }
 
 export function aggregateJson(aggregate: Aggregate): string {
-  return `${JSON.stringify(aggregate, null, 2)}\n`;
+  return jsonOutput({ ...aggregate });
 }
 
 /** One run: what happened to the job's deployment. */
-export function resultReport(source: string, result: SimResult, colors: Colors): string {
+export function resultReport(source: string, description: string | null, result: SimResult, colors: Colors): string {
   const versions = result.from_version === null ? `v${result.to_version}` : `v${result.from_version} → v${result.to_version}`;
   const canaries = result.strategy === 'canary' ? `, ${result.canaries} ${result.canaries === 1 ? 'canary' : 'canaries'}` : '';
   const rows: Array<[string, string]> = [
@@ -28,13 +29,16 @@ export function resultReport(source: string, result: SimResult, colors: Colors):
     rows.push(['failure', `detected after ${spoken(result.time_to_detect_s)}; ${rollback}`]);
   }
   for (const refusal of result.refused) rows.push(['refused', `${compact(refusal.t)} ${refusal.action}: ${refusal.message}`]);
+  for (const later of result.later_deployments) {
+    rows.push(['then', `${later.deployment} (${later.kind} to v${later.to_version}) created at ${compact(later.created_s)}: ${paintOutcome(later.outcome, colors)} at ${compact(later.end_s)}`]);
+  }
   rows.push(['run', result.ended_by === 'settled' ? `stopped at ${compact(result.end_s)}, nothing left to happen` : `stopped at the horizon, ${compact(result.end_s)}`]);
   const heading = `${source} · seed ${result.seed} · ${result.job} ${versions} (${result.strategy}${canaries})`;
-  return `${[colors.bold(heading), ...table(rows, colors)].join('\n')}\n`;
+  return `${[colors.bold(heading), ...about(description, colors), ...table(rows, colors)].join('\n')}\n`;
 }
 
 /** Many runs: outcomes and distributions. */
-export function aggregateReport(source: string, aggregate: Aggregate, colors: Colors): string {
+export function aggregateReport(source: string, description: string | null, aggregate: Aggregate, colors: Colors): string {
   const last = aggregate.seed + aggregate.runs - 1;
   const outcomes = Object.entries(aggregate.outcomes)
     .map(([outcome, runs]) => `${paintOutcome(outcome, colors)} ${runs} (${percent(runs / aggregate.runs)})`)
@@ -48,7 +52,7 @@ export function aggregateReport(source: string, aggregate: Aggregate, colors: Co
   const detect = aggregate.time_to_detect_s;
   rows.push(['detected', detect === null ? 'no run failed' : `in ${count(detect.runs, 'run')}: ${statsText(detect, compact)}`]);
   const heading = `${source} · ${count(aggregate.runs, 'run')} · seeds ${aggregate.seed}..${last}`;
-  return `${[colors.bold(heading), ...table(rows, colors)].join('\n')}\n`;
+  return `${[colors.bold(heading), ...about(description, colors), ...table(rows, colors)].join('\n')}\n`;
 }
 
 /** `0s in_progress ─ 4m10s awaiting_promotion ─ 15m promoted (operator) ─ 31m completed`; a reason is shown where it changes. */
@@ -61,20 +65,30 @@ export function timeline(phases: readonly Phase[]): string {
     .join(' ─ ');
 }
 
-/** Seconds as `1h2m3.5s`, leaving out zero parts (`15m`, not `15m0s`). */
+/**
+ * Seconds as `1h0m3s`, to the second (to the millisecond under a minute),
+ * trailing zero parts left out: `15m`, not `15m0s`.
+ */
 export function compact(seconds: number): string {
-  const ms = Math.round(seconds * 1000);
-  const hours = Math.floor(ms / 3_600_000);
-  const minutes = Math.floor((ms % 3_600_000) / 60_000);
-  const rest = (ms % 60_000) / 1000;
-  const parts = [hours > 0 ? `${hours}h` : '', minutes > 0 ? `${minutes}m` : '', rest > 0 || ms === 0 ? `${rest}s` : ''];
-  return parts.join('');
+  if (seconds < 60) return `${Math.round(seconds * 1000) / 1000}s`;
+  const total = Math.round(seconds);
+  const parts = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  const units = ['h', 'm', 's'];
+  const first = parts.findIndex((part) => part > 0);
+  let last = parts.length - 1;
+  while (parts[last] === 0) last -= 1;
+  return parts.slice(first, last + 1).map((part, i) => `${part}${units[first + i]}`).join('');
 }
 
 /** Seconds in words (date-fns): `1 hour 2 minutes 3 seconds`; under a second, milliseconds. */
 export function spoken(seconds: number): string {
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
   return formatDuration(intervalToDuration({ start: 0, end: Math.round(seconds) * 1000 }), { delimiter: ' ' });
+}
+
+/** The scenario's own one-line description, dimmed under the heading. */
+function about(description: string | null, colors: Colors): string[] {
+  return description === null ? [] : [colors.dim(description)];
 }
 
 function statsText(stats: Stats, show: (value: number) => string): string {
