@@ -29,7 +29,12 @@ export type EngineInput =
   | { type: 'node.connected'; node: string; connected: boolean }
   | { type: 'report.execution'; report: ExecutionReport }
   | { type: 'report.health'; report: HealthReport }
-  | { type: 'command'; command: OperatorCommand };
+  | { type: 'command'; command: OperatorCommand }
+  /** One of the engine's timers fired (journaled so that replay handles it in the same order). */
+  | { type: 'timer'; deployment: string; kind: TimerKind; node: string | null };
+
+/** The engine's timers: per node (deadline, execution_timeout, healthy streak, revert) or per deployment (queue, total). */
+export type TimerKind = 'deadline' | 'execution' | 'streak' | 'revert' | 'queue' | 'total';
 
 export interface ExecutionReport {
   node: string;
@@ -87,11 +92,28 @@ export interface DeploymentStatus {
   /** Why the deployment is in its state, when there is a reason (superseded, aborted, total_timeout, failure_rule ...). */
   reason: string | null;
   created_at: number;
+  /** When the deployment failed (failure rule, abort, timeout); null when it did not. */
+  failed_at: number | null;
   ended_at: number | null;
   targeted: number;
   canary_nodes: string[];
   promoted: boolean;
-  counts: { pending: number; updating: number; stable: number; failed: number; degraded: number; reverting: number; reverted: number; revert_failed: number };
+  counts: {
+    pending: number;
+    updating: number;
+    stable: number;
+    failed: number;
+    degraded: number;
+    reverting: number;
+    reverted: number;
+    revert_failed: number;
+    /** Targeted, never started (passed over while not eligible, or the deployment ended first). */
+    untouched: number;
+    /** Still updating when the deployment ended without reverting it: the execution was stopped. */
+    stopped: number;
+    /** Left the fleet while updating: dropped from the rollout, not judged. */
+    removed: number;
+  };
   failed_nodes: string[];
   /** The version a rollback goes (or went) to; null when there is none. */
   rollback_target: number | null;
@@ -112,4 +134,6 @@ export interface SubmitResult {
 export interface EngineOptions {
   /** Engine-wide cap on concurrent node updates across deployments (0 or absent = none); `priority` orders who gets a slot. */
   maxConcurrentUpdates?: number;
+  /** With a store: inputs between two compactions of the journal into a snapshot (default 10,000). */
+  compactEvery?: number;
 }

@@ -1,0 +1,288 @@
+/**
+ * What the deployment machine's actions do to its context. Each step mutates
+ * the one `DeploymentData` in place and records the effects the shell must
+ * apply (executor calls, timers, events) in `io.out`. No I/O, no clock: the
+ * time comes in as `now`. The decisions themselves are the pure rules of
+ * `src/engine/rules`.
+ */
+import { canarySize } from '../src/engine/rules/canarySize.js';
+import { breaksFailureRule, describeBreak, failureGroup } from '../src/engine/rules/failureRule.js';
+import { windowCapacity } from '../src/engine/rules/window.js';
+import type { DeploymentState, NodeFailureReason } from '../src/engine/types.js';
+import type { DeploymentData, NodeRecord, NodeState } from './deploymentContext.js';
+
+export function setNodeState(d: DeploymentData, record: NodeRecord, state: NodeState): void {
+  d.counts[record.state]--;
+  d.counts[state]++;
+  record.state = state;
+}
+
+/** Announces a public state once (canary -> rolling stays `in_progress`: no second event). */
+export function announceState(d: DeploymentData, state: DeploymentState, reason: string | null): void {
+  d.reason = reason;
+  if (d.state === state) return;
+  d.state = state;
+  d.io.out.push({ type: 'state', state, reason });
+}
+
+/**
+ * Puts a node at the end of the rollout order: a new target, or one that was
+ * passed over (untouched) or left (removed) and is eligible again. Other nodes
+ * already have their place.
+ */
+export function appendNode(d: DeploymentData, node: string): void {
+  const record = d.nodes.get(node);
+  if (record === undefined) {
+    d.nodes.set(node, { state: 'pending', canary: false, attempt: 0, seen: 0 });
+    d.counts.pending++;
+    d.targeted++;
+  } else if (record.state === 'untouched' || record.state === 'removed') {
+    setNodeState(d, record, 'pending');
+    record.canary = false;
+  } else {
+    return;
+  }
+  d.order.push(node);
+}
+
+/** §5: the canary group is the first c nodes of the rollout order, fixed when the rollout starts. */
+export function fixCanaryGroup(d: DeploymentData): void {
+  if (d.canaries !== null) return;
+  const p = d.policy;
+  d.canaries = p.strategy === 'canary' ? canarySize(d.targeted, p.canaryCount, p.canaryPercent) : 0;
+  for (let i = 0; i < d.canaries; i++) d.nodes.get(d.order[i]!)!.canary = true;
+}
+
+export function armTimeouts(d: DeploymentData): void {
+  const p = d.policy;
+  if (p.queueTimeoutMs > 0) d.io.out.push({ type: 'arm', timer: 'queue', node: null, at: d.createdAt + p.queueTimeoutMs });
+  if (p.totalTimeoutMs > 0) d.io.out.push({ type: 'arm', timer: 'total', node: null, at: totalDue(d) });
+}
+
+function totalDue(d: DeploymentData): number {
+  return d.createdAt + d.policy.totalTimeoutMs + d.pausedMs;
+}
+
+function disarmTimeouts(d: DeploymentData): void {
+  d.io.out.push({ type: 'disarm', timer: 'queue', node: null }, { type: 'disarm', timer: 'total', node: null });
+}
+
+/**
+ * Starts the next nodes of the rollout order while the window has room, up to
+ * index `end` (the canary group, or the whole order) and within `slots` of the
+ * engine-wide cap. A node whose turn comes while it is not eligible is passed
+ * over (`untouched`). O(nodes considered): the cursor never goes back.
+ */
+export function fillWindow(d: DeploymentData, now: number, slots: number, end: number): void {
+  let room = windowCapacity(d.policy.windowSize, d.counts.updating);
+  let free = slots;
+  while (d.cursor < end && room > 0) {
+    if (free <= 0) {
+      d.wantsSlots = true;
+      return;
+    }
+    const node = d.order[d.cursor++]!;
+    const record = d.nodes.get(node)!;
+    if (record.state !== 'pending') continue;
+    if (!d.io.eligible(node)) {
+      setNodeState(d, record, 'untouched');
+      d.io.out.push({ type: 'decision', action: 'skip', node, reason: 'not eligible when its turn came (disconnected, left or no longer matching)' });
+      continue;
+    }
+    startNode(d, node, record, now, startReason(d, record));
+    room--;
+    free--;
+  }
+  d.wantsSlots = false;
+}
+
+function startReason(d: DeploymentData, record: NodeRecord): string {
+  if (d.policy.strategy === 'immediate') return 'immediate: every targeted node at once';
+  const window = d.policy.windowSize === 0 ? 'unbounded window' : `window ${d.counts.updating}/${d.policy.windowSize}`;
+  return record.canary ? `canary group of ${d.canaries}, ${window}` : `next in rollout order, ${window}`;
+}
+
+export function startNode(d: DeploymentData, node: string, record: NodeRecord, now: number, reason: string): void {
+  const p = d.policy;
+  setNodeState(d, record, 'updating');
+  record.attempt++;
+  record.seen = 0;
+  if (d.counts.updating > d.maxInFlight) d.maxInFlight = d.counts.updating;
+  const out = d.io.out;
+  out.push({ type: 'decision', action: 'start', node, reason }, { type: 'start', node, canary: record.canary, attempt: record.attempt });
+  if (!d.startedAny) {
+    d.startedAny = true;
+    out.push({ type: 'disarm', timer: 'queue', node: null });
+  }
+  if (p.deadlineMs > 0) out.push({ type: 'arm', timer: 'deadline', node, at: now + p.deadlineMs });
+  if (p.executionTimeoutMs > 0) out.push({ type: 'arm', timer: 'execution', node, at: now + p.executionTimeoutMs });
+}
+
+/** §7: a pipeline node joining after completion is updated directly (no window, no order). */
+export function startLateNode(d: DeploymentData, node: string, now: number): void {
+  appendNode(d, node);
+  const record = d.nodes.get(node)!;
+  if (record.state !== 'pending') return;
+  d.cursor = d.order.length;
+  startNode(d, node, record, now, 'joined after completion: updated directly');
+}
+
+export function markStable(d: DeploymentData, node: string): void {
+  const record = d.nodes.get(node)!;
+  setNodeState(d, record, 'stable');
+  d.io.out.push({ type: 'clearNodeTimers', node }, { type: 'stable', node });
+}
+
+export function markFailed(d: DeploymentData, node: string, reason: NodeFailureReason): void {
+  const record = d.nodes.get(node)!;
+  setNodeState(d, record, 'failed');
+  d.failedNodes.push(node);
+  d.io.out.push({ type: 'clearNodeTimers', node }, { type: 'failed', node, reason });
+}
+
+/** The group the failure rule divides by right now. */
+export function currentGroup(d: DeploymentData): number {
+  return failureGroup(d.policy.strategy === 'canary' && !d.promoted, d.canaries ?? 0, d.targeted);
+}
+
+/** §6, checked after each failure: would one more failed node break the rule? */
+export function oneMoreFailureBreaksRule(d: DeploymentData): boolean {
+  return breaksFailureRule(d.counts.failed + 1, currentGroup(d), d.policy);
+}
+
+/**
+ * A node that left the fleet while updating is dropped from the rollout: its
+ * execution is stopped and it is neither judged nor counted as failed (decided:
+ * removal is a deliberate inventory change, unlike a disconnection, which keeps
+ * the deadline running). A pending node is passed over when its turn comes.
+ */
+export function dropNode(d: DeploymentData, node: string): void {
+  const record = d.nodes.get(node);
+  if (record === undefined || record.state !== 'updating') return;
+  setNodeState(d, record, 'removed');
+  d.io.out.push(
+    { type: 'clearNodeTimers', node },
+    { type: 'stop', node, purpose: 'update', attempt: record.attempt },
+    { type: 'decision', action: 'drop', node, reason: 'node left the fleet while updating' },
+  );
+}
+
+export function promote(d: DeploymentData, auto: boolean): void {
+  d.promoted = true;
+  d.io.out.push(
+    {
+      type: 'decision',
+      action: 'promote',
+      reason: auto ? 'every canary resolved and the failure rule holds; auto_promote' : 'operator promote',
+    },
+    { type: 'promoted', auto },
+  );
+}
+
+export function pause(d: DeploymentData, now: number, resumeTo: DeploymentData['resumeTo']): void {
+  d.resumeTo = resumeTo;
+  d.pausedAt = now;
+  d.wantsSlots = false;
+  if (d.policy.totalTimeoutMs > 0) d.io.out.push({ type: 'disarm', timer: 'total', node: null });
+}
+
+/** §7: paused time does not count toward total_timeout, so its due time moves by the pause. */
+export function resume(d: DeploymentData, now: number): void {
+  d.pausedMs += now - (d.pausedAt ?? now);
+  d.pausedAt = null;
+  d.resumeTo = null;
+  if (d.policy.totalTimeoutMs > 0) d.io.out.push({ type: 'arm', timer: 'total', node: null, at: totalDue(d) });
+}
+
+export function recordFailure(d: DeploymentData, now: number, reason: string): void {
+  d.failedAt = now;
+  d.wantsSlots = false;
+  d.pausedAt = null;
+  d.resumeTo = null;
+  disarmTimeouts(d);
+  const why = reason === 'failure_rule' ? describeBreak(d.counts.failed, currentGroup(d), d.policy) : reason;
+  d.io.out.push({ type: 'decision', action: 'fail', reason: why });
+  announceState(d, 'failed', reason);
+}
+
+/** Nodes that ran the failed version: a rollback reverts exactly these. */
+export function exposedCount(d: DeploymentData): number {
+  const c = d.counts;
+  return c.updating + c.stable + c.degraded + c.failed;
+}
+
+/**
+ * §6: every node that received the failed version (updating, stable or failed)
+ * is reverted at once to the last completed version; nodes still updating are
+ * no longer judged. Each revert must be confirmed within the revert deadline.
+ */
+export function beginRollback(d: DeploymentData, now: number): void {
+  const target = d.rollbackTarget!;
+  const out = d.io.out;
+  out.push({ type: 'decision', action: 'rollback', reason: `reverting ${exposedCount(d)} exposed nodes to version ${target}` });
+  announceState(d, 'rolling_back', d.reason);
+  for (const [node, record] of d.nodes) {
+    switch (record.state) {
+      case 'updating':
+      case 'stable':
+      case 'degraded':
+      case 'failed':
+        setNodeState(d, record, 'reverting');
+        record.attempt++;
+        record.seen = 0;
+        out.push(
+          { type: 'clearNodeTimers', node },
+          { type: 'revert', node, attempt: record.attempt },
+          { type: 'arm', timer: 'revert', node, at: now + d.policy.revertDeadlineMs },
+        );
+        break;
+      case 'pending':
+        setNodeState(d, record, 'untouched');
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+export function explainNoRollback(d: DeploymentData): void {
+  const reason = d.rollbackTarget !== null ? 'no node received the failed version' : d.noRollbackReason ?? '';
+  d.io.out.push({ type: 'decision', action: 'no_rollback', reason });
+}
+
+export function markReverted(d: DeploymentData, node: string, confirmed: boolean): void {
+  const record = d.nodes.get(node)!;
+  setNodeState(d, record, confirmed ? 'reverted' : 'revert_failed');
+  d.io.out.push({ type: 'clearNodeTimers', node }, { type: confirmed ? 'reverted' : 'revert_failed', node });
+}
+
+/**
+ * Ends the rollout with nothing left in flight: executions still updating (or
+ * reverting, when a rollback is canceled) are stopped, so none is orphaned;
+ * nodes never started become `untouched`.
+ */
+export function stopInFlight(d: DeploymentData, reason: string): void {
+  d.wantsSlots = false;
+  const out = d.io.out;
+  for (const [node, record] of d.nodes) {
+    if (record.state === 'updating' || record.state === 'reverting') {
+      const purpose = record.state === 'updating' ? 'update' : 'revert';
+      setNodeState(d, record, 'stopped');
+      out.push(
+        { type: 'clearNodeTimers', node },
+        { type: 'stop', node, purpose, attempt: record.attempt },
+        { type: 'decision', action: 'stop', node, reason },
+      );
+    } else if (record.state === 'pending') {
+      setNodeState(d, record, 'untouched');
+    }
+  }
+}
+
+export function end(d: DeploymentData, now: number): void {
+  d.endedAt = now;
+  d.wantsSlots = false;
+  d.pausedAt = null;
+  d.resumeTo = null;
+  disarmTimeouts(d);
+}

@@ -1,0 +1,21 @@
+/** Why an operator command was refused; `code` is stable, `message` says what to do. */
+export type CommandErrorCode =
+  | 'unknown_job'
+  | 'not_awaiting_promotion'
+  | 'not_pausable'
+  | 'already_paused'
+  | 'not_paused'
+  | 'not_abortable'
+  | 'no_completed_version'
+  | 'unknown_version'
+  | 'disposed';
+
+export class CommandError extends Error {
+  override readonly name = 'CommandError';
+  constructor(
+    readonly code: CommandErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,24 @@
+/** What the engine asks the executor to run: ids stable per (deployment, node, attempt), so a repeated start is recognisable. */
+import type { DeploymentData } from '../../machines/deploymentContext.js';
+import type { JobSpec } from '../spec/types.js';
+import type { ExecutionRequest } from './ports.js';
+import type { StopRequest } from './outbox.js';
+
+export type Purpose = 'update' | 'revert';
+
+export function executionId(deployment: string, node: string, purpose: Purpose, attempt: number): string {
+  return `${deployment}/${node}/${purpose}-${attempt}`;
+}
+
+/** The version an execution runs: the deployment's for an update, its rollback target for a revert. */
+export function executionVersion(d: DeploymentData, purpose: Purpose): number {
+  return purpose === 'update' ? d.version : d.rollbackTarget!;
+}
+
+export function startRequest(d: DeploymentData, node: string, purpose: Purpose, attempt: number, spec: JobSpec): ExecutionRequest {
+  return { executionId: executionId(d.id, node, purpose, attempt), deployment: d.id, job: d.job, version: executionVersion(d, purpose), node, purpose, spec };
+}
+
+export function stopRequest(d: DeploymentData, node: string, purpose: Purpose, attempt: number): StopRequest {
+  return { executionId: executionId(d.id, node, purpose, attempt), node, job: d.job, version: executionVersion(d, purpose) };
+}
