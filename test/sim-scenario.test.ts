@@ -134,8 +134,8 @@ describe('§9 scenario: every problem is reported at once, with its file and pat
     });
     expect(found).toEqual(
       expect.arrayContaining([
-        { source: 'sims/what-if.yaml', path: 'behaviour', message: expect.stringContaining('did you mean "behavior"?') },
-        { source: 'sims/what-if.yaml', path: 'behavior.fail_probabilty', message: expect.stringContaining('did you mean "fail_probability"?') },
+        { source: 'sims/what-if.yaml', path: 'behaviour', message: expect.stringContaining('did you mean `behavior`?') },
+        { source: 'sims/what-if.yaml', path: 'behavior.fail_probabilty', message: expect.stringContaining('did you mean `fail_probability`?') },
         { source: 'sims/what-if.yaml', path: 'behavior.overrides[0].colour', message: expect.stringContaining('unknown field') },
         { source: 'sims/what-if.yaml', path: 'events[0].when', message: expect.stringContaining('unknown field') },
       ]),

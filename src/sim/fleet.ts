@@ -9,9 +9,9 @@
  */
 import type { FleetNode } from '../selector/types.js';
 import { describeValue } from '../spec/describeValue.js';
-import { formatPath } from '../spec/path.js';
+import { checkKnownKeys } from '../spec/knownKeys.js';
+import { joinPath } from '../spec/path.js';
 import { isRawObject, type RawObject } from '../spec/raw.js';
-import { closestName } from '../spec/suggest.js';
 import type { Problem } from '../spec/types.js';
 
 /** One `groups[]` entry after validation. */
@@ -42,7 +42,7 @@ export function parseFleet(value: unknown, pathPrefix: string): FleetResult {
     errors.push({ path: pathPrefix, message: `expected a fleet block (an object with nodes and groups), found ${describeValue(value)}` });
     return { ok: false, errors };
   }
-  checkKeys(value, FLEET_KEYS, pathPrefix, errors);
+  checkKnownKeys(value, FLEET_KEYS, pathPrefix, errors);
 
   const nodes: FleetNode[] = [];
   // id -> where it was first defined, for duplicate messages; generated ids share their group's path string.
@@ -50,7 +50,7 @@ export function parseFleet(value: unknown, pathPrefix: string): FleetResult {
 
   const explicit = listAt(value, 'nodes', pathPrefix, errors);
   explicit.forEach((raw, index) => {
-    const path = `${join(pathPrefix, 'nodes')}[${index}]`;
+    const path = `${joinPath(pathPrefix, 'nodes')}[${index}]`;
     const node = parseNode(raw, path, errors);
     if (node === undefined) return;
     const earlier = origins.get(node.id);
@@ -65,7 +65,7 @@ export function parseFleet(value: unknown, pathPrefix: string): FleetResult {
   const groups: Array<{ group: FleetGroup; path: string }> = [];
   let total = nodes.length;
   listAt(value, 'groups', pathPrefix, errors).forEach((raw, index) => {
-    const path = `${join(pathPrefix, 'groups')}[${index}]`;
+    const path = `${joinPath(pathPrefix, 'groups')}[${index}]`;
     const group = parseGroup(raw, path, errors);
     if (group === undefined) return;
     total += group.count;
@@ -160,7 +160,7 @@ function parseNode(raw: unknown, path: string, errors: Problem[]): FleetNode | u
     errors.push({ path, message: `expected a node (an object with id, labels, connected), found ${describeValue(raw)}` });
     return undefined;
   }
-  checkKeys(raw, NODE_KEYS, path, errors);
+  checkKnownKeys(raw, NODE_KEYS, path, errors);
   const before = errors.length;
   const id = identifier(raw.id, `${path}.id`, errors, "required: the node's id");
   const labels = labelMap(raw.labels, `${path}.labels`, errors);
@@ -177,7 +177,7 @@ function parseGroup(raw: unknown, path: string, errors: Problem[]): FleetGroup |
     errors.push({ path, message: `expected a group (an object with count, prefix, labels, spread), found ${describeValue(raw)}` });
     return undefined;
   }
-  checkKeys(raw, GROUP_KEYS, path, errors);
+  checkKnownKeys(raw, GROUP_KEYS, path, errors);
   const before = errors.length;
   let count = 0;
   if (raw.count === undefined) {
@@ -202,7 +202,7 @@ function spreadMap(raw: unknown, path: string, labels: Record<string, string>, e
     return spread;
   }
   for (const [key, values] of Object.entries(raw)) {
-    const at = join(path, key);
+    const at = joinPath(path, key);
     if (Object.hasOwn(labels, key)) {
       errors.push({ path: at, message: `label ${JSON.stringify(key)} is also set in labels; give it in one place` });
       continue;
@@ -231,7 +231,7 @@ function labelMap(raw: unknown, path: string, errors: Problem[]): Record<string,
   for (const [key, value] of Object.entries(raw)) {
     if (key === '') errors.push({ path, message: 'label keys must be non-empty' });
     else if (typeof value === 'string') labels[key] = value;
-    else errors.push({ path: join(path, key), message: expectedString(value) });
+    else errors.push({ path: joinPath(path, key), message: expectedString(value) });
   }
   return labels;
 }
@@ -257,26 +257,11 @@ function listAt(block: RawObject, key: string, pathPrefix: string, errors: Probl
   const raw = block[key];
   if (raw === undefined || raw === null) return [];
   if (Array.isArray(raw)) return raw;
-  errors.push({ path: join(pathPrefix, key), message: `expected a list, found ${describeValue(raw)}` });
+  errors.push({ path: joinPath(pathPrefix, key), message: `expected a list, found ${describeValue(raw)}` });
   return [];
-}
-
-function checkKeys(object: RawObject, known: string[], path: string, errors: Problem[]): void {
-  for (const key of Object.keys(object)) {
-    if (known.includes(key)) continue;
-    const hint = closestName(key, known);
-    const suggestion = hint === undefined ? `expected one of ${known.map((name) => `\`${name}\``).join(', ')}` : `did you mean \`${hint}\`?`;
-    errors.push({ path: join(path, key), message: `unknown field \`${key}\`; ${suggestion}` });
-  }
 }
 
 function expectedString(value: unknown): string {
   const quoteHint = typeof value === 'number' || typeof value === 'boolean' ? ` (quote it: "${String(value)}")` : '';
   return `expected a string, found ${describeValue(value)}${quoteHint}`;
-}
-
-/** `prefix.key`, or `prefix["a.b"]` for a key that is not a plain name (the spec's path style). */
-function join(prefix: string, key: string): string {
-  const tail = formatPath([key]);
-  return prefix === '' || tail.startsWith('[') ? `${prefix}${tail}` : `${prefix}.${tail}`;
 }

@@ -14,7 +14,8 @@ import type { BehaviorModel } from './behavior.js';
 import { parseFleet } from './fleet.js';
 import { parseBehavior } from './scenarioBehavior.js';
 import { parseEvents, type ScenarioEvent } from './scenarioEvents.js';
-import { checkKeys, describe, isRecord, readDuration, type Problems } from './scenarioFields.js';
+import { checkKnownKeys } from '../spec/knownKeys.js';
+import { describe, isRecord, readDuration, type Problems } from './scenarioFields.js';
 
 export type { ScenarioEvent } from './scenarioEvents.js';
 
@@ -62,7 +63,7 @@ export async function loadScenario(input: string | Uint8Array, source: string, r
 
   const jobs = await loadJobs(raw, source, readJobFile);
   const problems: Problems = [];
-  checkKeys(raw, SCENARIO_KEYS, '', problems);
+  checkKnownKeys(raw, SCENARIO_KEYS, '', problems);
 
   const seed = raw.seed === undefined ? DEFAULT_SEED : readSeed(raw.seed, 'seed', problems);
   const horizon = raw.horizon === undefined ? DEFAULT_HORIZON_MS : readDuration(raw.horizon, 'horizon', problems, { allowZero: false });

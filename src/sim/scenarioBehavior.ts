@@ -1,11 +1,11 @@
 /** The `behavior` block of a scenario (contract section 9), validated into a `BehaviorModel`. */
 import { parseSelectorExpression, type SelectorInput } from '../selector/index.js';
 import { DEFAULT_BEHAVIOR, type Behavior, type BehaviorModel } from './behavior.js';
+import { checkKnownKeys } from '../spec/knownKeys.js';
+import { joinPath } from '../spec/path.js';
 import {
-  checkKeys,
   describe,
   isRecord,
-  join,
   readDuration,
   readFraction,
   readRange,
@@ -22,23 +22,23 @@ export function parseBehavior(value: unknown, path: string, problems: Problems):
     problems.push({ path, message: `expected an object with ${BEHAVIOR_FIELDS.join(', ')}, overrides; found ${describe(value)}` });
     return model;
   }
-  checkKeys(value, [...BEHAVIOR_FIELDS, 'overrides'], path, problems);
+  checkKnownKeys(value, [...BEHAVIOR_FIELDS, 'overrides'], path, problems);
   Object.assign(model.base, behaviorFields(value, path, problems));
 
   const overrides = value.overrides;
   if (overrides === undefined || overrides === null) return model;
   if (!Array.isArray(overrides)) {
-    problems.push({ path: join(path, 'overrides'), message: `expected a list of { selector, ...behavior fields }, found ${describe(overrides)}` });
+    problems.push({ path: joinPath(path, 'overrides'), message: `expected a list of { selector, ...behavior fields }, found ${describe(overrides)}` });
     return model;
   }
   overrides.forEach((raw: unknown, index) => {
-    const at = `${join(path, 'overrides')}[${index}]`;
+    const at = `${joinPath(path, 'overrides')}[${index}]`;
     if (!isRecord(raw)) {
       problems.push({ path: at, message: `expected { selector, ...behavior fields }, found ${describe(raw)}` });
       return;
     }
-    checkKeys(raw, ['selector', ...BEHAVIOR_FIELDS], at, problems);
-    const selector = parseOverrideSelector(raw.selector, join(at, 'selector'), problems);
+    checkKnownKeys(raw, ['selector', ...BEHAVIOR_FIELDS], at, problems);
+    const selector = parseOverrideSelector(raw.selector, joinPath(at, 'selector'), problems);
     const behavior = behaviorFields(raw, at, problems);
     if (Object.keys(behavior).length === 0) {
       problems.push({ path: at, message: `sets no behavior field; give one of ${BEHAVIOR_FIELDS.join(', ')}` });
@@ -53,7 +53,7 @@ function behaviorFields(value: Record<string, unknown>, path: string, problems: 
   const behavior: Partial<Behavior> = {};
   const set = <K extends keyof Behavior>(key: K, read: (raw: unknown, at: string) => Behavior[K] | undefined): void => {
     if (value[key] === undefined) return;
-    const parsed = read(value[key], join(path, key));
+    const parsed = read(value[key], joinPath(path, key));
     if (parsed !== undefined) behavior[key] = parsed;
   };
   set('start_delay', (raw, at) => readRange(raw, at, problems, (v, p, list) => readDuration(v, p, list, { allowZero: true })));
@@ -74,26 +74,26 @@ function parseOverrideSelector(value: unknown, path: string, problems: Problems)
     problems.push({ path, message: `expected a selector (match_labels, match_expressions, match_ids), found ${describe(value)}` });
     return undefined;
   }
-  checkKeys(value, SELECTOR_KEYS, path, problems);
+  checkKnownKeys(value, SELECTOR_KEYS, path, problems);
   const before = problems.length;
   const selector: SelectorInput = {};
 
   const labels = value.match_labels;
   if (labels !== undefined) {
-    const at = join(path, 'match_labels');
+    const at = joinPath(path, 'match_labels');
     if (!isRecord(labels)) problems.push({ path: at, message: `expected a map of label key to string value, found ${describe(labels)}` });
     else {
       for (const [key, label] of Object.entries(labels)) {
-        if (typeof label !== 'string') problems.push({ path: join(at, key), message: `expected a string, found ${describe(label)}` });
+        if (typeof label !== 'string') problems.push({ path: joinPath(at, key), message: `expected a string, found ${describe(label)}` });
       }
       selector.match_labels = labels as Record<string, string>;
     }
   }
-  selector.match_expressions = stringList(value.match_expressions, join(path, 'match_expressions'), problems, (expression, at) => {
+  selector.match_expressions = stringList(value.match_expressions, joinPath(path, 'match_expressions'), problems, (expression, at) => {
     const parsed = parseSelectorExpression(expression);
     if (!parsed.ok) problems.push({ path: at, message: `column ${parsed.column}: ${parsed.message}` });
   });
-  selector.match_ids = stringList(value.match_ids, join(path, 'match_ids'), problems, () => {});
+  selector.match_ids = stringList(value.match_ids, joinPath(path, 'match_ids'), problems, () => {});
   return problems.length > before ? undefined : selector;
 }
 

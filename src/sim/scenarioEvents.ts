@@ -7,7 +7,9 @@
 import type { FleetNode } from '../selector/types.js';
 import { parseFleet } from './fleet.js';
 import type { JobSpec } from '../spec/types.js';
-import { checkKeys, describe, isRecord, join, readDuration, readIds, type Problems } from './scenarioFields.js';
+import { checkKnownKeys } from '../spec/knownKeys.js';
+import { joinPath } from '../spec/path.js';
+import { describe, isRecord, readDuration, readIds, type Problems } from './scenarioFields.js';
 
 export type OperatorAction = 'promote' | 'pause' | 'resume' | 'abort';
 
@@ -54,13 +56,13 @@ function parseEvent(raw: unknown, path: string, problems: Problems, context: Eve
     problems.push({ path, message: `expected an event such as { at: 15m, promote: true }, found ${describe(raw)}` });
     return undefined;
   }
-  checkKeys(raw, ['at', ...EVENT_ACTIONS], path, problems);
+  checkKnownKeys(raw, ['at', ...EVENT_ACTIONS], path, problems);
   const before = problems.length;
   let at: number | undefined;
-  if (raw.at === undefined) problems.push({ path: join(path, 'at'), message: 'required: when the event happens, a Go duration since the start such as "15m"' });
-  else at = readDuration(raw.at, join(path, 'at'), problems, { allowZero: true });
+  if (raw.at === undefined) problems.push({ path: joinPath(path, 'at'), message: 'required: when the event happens, a Go duration since the start such as "15m"' });
+  else at = readDuration(raw.at, joinPath(path, 'at'), problems, { allowZero: true });
   if (at !== undefined && at > context.horizon) {
-    problems.push({ path: join(path, 'at'), message: `${describe(raw.at)} is past the horizon (${context.horizon / 1000}s): the event would never happen` });
+    problems.push({ path: joinPath(path, 'at'), message: `${describe(raw.at)} is past the horizon (${context.horizon / 1000}s): the event would never happen` });
   }
 
   const actions = EVENT_ACTIONS.filter((key) => raw[key] !== undefined);
@@ -82,7 +84,7 @@ function parseAction(
   context: EventContext,
 ): ScenarioAction | undefined {
   const value = raw[type];
-  const at = join(path, type);
+  const at = joinPath(path, type);
   switch (type) {
     case 'promote':
     case 'pause':

@@ -6,7 +6,8 @@
  */
 import { parseDurationMs } from '../spec/duration.js';
 import { describeValue } from '../spec/describeValue.js';
-import { closestName } from '../spec/suggest.js';
+import { checkKnownKeys } from '../spec/knownKeys.js';
+import { joinPath } from '../spec/path.js';
 import type { Problem } from '../spec/types.js';
 import type { Range } from './behavior.js';
 
@@ -18,20 +19,6 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** How a message shows the value it found (the JobSpec validator's wording). */
 export const describe = describeValue;
-
-export function join(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
-}
-
-/** Unknown keys are errors, with the closest known key as a hint. */
-export function checkKeys(object: Record<string, unknown>, known: readonly string[], path: string, problems: Problems): void {
-  for (const key of Object.keys(object)) {
-    if (known.includes(key)) continue;
-    const hint = closestName(key, known);
-    const suggestion = hint === undefined ? `expected one of ${known.join(', ')}` : `did you mean ${JSON.stringify(hint)}?`;
-    problems.push({ path: join(path, key), message: `unknown field; ${suggestion}` });
-  }
-}
 
 export interface DurationBounds {
   /** Whether 0 is allowed (a start delay) or not (a report interval, a horizon). */
@@ -85,13 +72,13 @@ export function readRange(
     const single = read(value, path, problems);
     return single === undefined ? undefined : { min: single, max: single };
   }
-  checkKeys(value, ['min', 'max'], path, problems);
+  checkKnownKeys(value, ['min', 'max'], path, problems);
   const before = problems.length;
   for (const bound of ['min', 'max']) {
-    if (value[bound] === undefined) problems.push({ path: join(path, bound), message: `required: a range has min and max` });
+    if (value[bound] === undefined) problems.push({ path: joinPath(path, bound), message: `required: a range has min and max` });
   }
-  const min = value.min === undefined ? undefined : read(value.min, join(path, 'min'), problems);
-  const max = value.max === undefined ? undefined : read(value.max, join(path, 'max'), problems);
+  const min = value.min === undefined ? undefined : read(value.min, joinPath(path, 'min'), problems);
+  const max = value.max === undefined ? undefined : read(value.max, joinPath(path, 'max'), problems);
   if (problems.length > before || min === undefined || max === undefined) return undefined;
   if (min > max) {
     problems.push({ path, message: `min (${describe(value.min)}) is greater than max (${describe(value.max)})` });

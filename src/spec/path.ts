@@ -18,3 +18,9 @@ export function formatPath(segments: readonly PropertyKey[]): string {
   }
   return path;
 }
+
+/** `prefix.key`, or `prefix["a.b"]` for a key that is not a plain name. */
+export function joinPath(prefix: string, key: string): string {
+  const tail = formatPath([key]);
+  return prefix === '' || tail.startsWith('[') ? `${prefix}${tail}` : `${prefix}.${tail}`;
+}

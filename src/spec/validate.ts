@@ -8,6 +8,7 @@ import { formatPath } from './path.js';
 import { isRawObject, own, type RawObject } from './raw.js';
 import { checkRules } from './rules.js';
 import { jobSpecSchema, KNOWN_FIELDS, type JobSpecFields } from './schema.js';
+import { unknownFieldMessage } from './knownKeys.js';
 import { closestName } from './suggest.js';
 import type { JobSpec, Problem, ValidationResult } from './types.js';
 
@@ -40,9 +41,7 @@ function unknownField(key: string, objectPath: string): string {
   // A field written at the wrong level (`strategy` at the top) is a common slip.
   const elsewhere = [...KNOWN_FIELDS].find(([path, names]) => path !== objectPath && names.includes(key))?.[0];
   const hint = closestName(key, known) ?? (elsewhere === undefined ? undefined : elsewhere ? `${elsewhere}.${key}` : key);
-  const field = `unknown field \`${key}\``;
-  if (hint !== undefined) return `${field}; did you mean \`${hint}\`?`;
-  return `${field}; expected one of ${known.map((name) => `\`${name}\``).join(', ')}`;
+  return unknownFieldMessage(key, known, hint);
 }
 
 /** zod can raise two issues with one message for one value (e.g. 1e20 is past both the safe-integer and the field bound). */
