@@ -25,6 +25,14 @@ describe('§1 jobs, versions and deployments', () => {
     expect(r.engine.deployments()).toHaveLength(1);
   });
 
+  it('§1 a label named __proto__ is an ordinary key: changing its value is a new version', () => {
+    const r = rig({ fleet: nodes(1) });
+    const withLabel = (value: string): JobSpec => jobSpec({ labels: JSON.parse(`{"__proto__": "${value}"}`) as Record<string, string> });
+    r.engine.submit(withLabel('a'));
+    expect(r.engine.submit(withLabel('a')).unchanged).toBe(true);
+    expect(r.engine.submit(withLabel('b'))).toMatchObject({ version: 2, unchanged: false });
+  });
+
   it('§1 jobs are identified by namespace/name', () => {
     const r = rig({ fleet: nodes(1) });
     r.engine.submit(jobSpec());

@@ -19,6 +19,7 @@ export function openEngine(ports: EnginePorts & { store: Store }, options?: Engi
 
 export { Engine, DEFAULT_COMPACT_EVERY, type EnginePorts } from './engine.js';
 export type { IgnoredReason } from './reports.js';
+export { sameSpec } from './sameSpec.js';
 export { CommandError, type CommandErrorCode } from './errors.js';
 export { DEFAULT_REVERT_DEADLINE_MS } from './policy.js';
 export { MemoryStore } from './store/memoryStore.js';

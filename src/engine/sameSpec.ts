@@ -11,7 +11,8 @@ export function sameSpec(a: JobSpec, b: JobSpec): boolean {
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
+    // A null prototype keeps a `__proto__` label an ordinary key.
+    const sorted = Object.create(null) as Record<string, unknown>;
     for (const key of Object.keys(v).sort()) sorted[key] = (v as Record<string, unknown>)[key];
     return sorted;
   });

@@ -6,7 +6,6 @@
  * problems under that file. JobSpec paths are relative to the scenario file.
  */
 import { dirname, isAbsolute, join as joinPath } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import type { FleetNode } from '../selector/types.js';
 import { loadJobSpec, parseDocument, validateJobSpec } from '../spec/index.js';
 import type { JobSpec, Problem, ValidationResult } from '../spec/types.js';
@@ -14,6 +13,7 @@ import type { BehaviorModel } from './behavior.js';
 import { parseFleet } from './fleet.js';
 import { parseBehavior } from './scenarioBehavior.js';
 import { parseEvents, type ScenarioEvent } from './scenarioEvents.js';
+import { sameSpec } from '../engine/index.js';
 import { checkKnownKeys } from '../spec/knownKeys.js';
 import { describe, isRecord, readDuration, type Problems } from './scenarioFields.js';
 
@@ -158,7 +158,7 @@ function addResult(loaded: LoadedJobs, path: string, result: ValidationResult, s
 function checkJobChanges(specs: Map<string, JobSpec>, problems: Problems): void {
   const previous = specs.get('previous');
   const job = specs.get('job');
-  if (previous !== undefined && job !== undefined && isDeepStrictEqual(previous, job)) {
+  if (previous !== undefined && job !== undefined && sameSpec(previous, job)) {
     problems.push({ path: 'job', message: 'is the same JobSpec as previous (once normalized): the engine would report it unchanged and nothing would roll out' });
   }
 }
