@@ -5,7 +5,7 @@
  * `CliIO` for calling commands directly.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,9 +69,14 @@ export function expectCleanFailure(run: CliRun, code: number, ...mentions: strin
   for (const mention of mentions) expect(run.stderr).toContain(mention);
 }
 
-export function tempDir(): { dir: string; cleanup: () => void } {
+export function tempDir(): { dir: string; file: (name: string, content: string | Uint8Array) => string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-rollout-cli-'));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const file = (name: string, content: string | Uint8Array): string => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  };
+  return { dir, file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A `CliIO` in memory: what the commands wrote, and standard input from a buffer. */

@@ -16,11 +16,7 @@ const PRODUCTION_APP_SERVERS = [...APP_SERVERS, 'gw-east-01', 'gw-west-01'];
 
 let main = '';
 const scratch = tempDir();
-const file = (name: string, content: string | Uint8Array): string => {
-  const path = join(scratch.dir, name);
-  writeFileSync(path, content);
-  return path;
-};
+const file = scratch.file;
 const targets = (...args: string[]) => runCompiled(main, ['targets', ...args]);
 const targetIds = (...args: string[]): string[] => {
   const run = targets(...args, '--json');

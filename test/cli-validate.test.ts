@@ -17,11 +17,7 @@ deployment:
 
 let main = '';
 const scratch = tempDir();
-const file = (name: string, content: string | Uint8Array): string => {
-  const path = join(scratch.dir, name);
-  writeFileSync(path, content);
-  return path;
-};
+const file = scratch.file;
 const validate = (...args: string[]) => runCompiled(main, ['validate', ...args]);
 
 beforeAll(() => {
