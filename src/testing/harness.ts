@@ -16,7 +16,7 @@ import type { JobSpec, Problem } from '../spec/types.js';
 import { validateJobSpec } from '../spec/validate.js';
 import { DEFAULT_BEHAVIOR, resolveBehavior, type BehaviorRule, type NodeBehavior } from './behavior.js';
 import { HealthScript } from './healthScript.js';
-import { checkInvariants, isAtRest, type RolloutRecord, type Violation } from './invariants.js';
+import { checkInvariants, isAtRest, type RolloutRecord, type Violation } from './invariants/index.js';
 import { ScriptedFleet, type ExecutorCall } from './scriptedFleet.js';
 import { TimerBook, type Lease } from './timerBook.js';
 import { toMs, type Duration } from './time.js';

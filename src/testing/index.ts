@@ -28,7 +28,7 @@ export {
   type Invariant,
   type RolloutRecord,
   type Violation,
-} from './invariants.js';
+} from './invariants/index.js';
 export {
   fleetArb,
   jobSpecArb,

@@ -8,7 +8,7 @@ import { CommandError } from '../engine/errors.js';
 import { parseDurationMs } from '../spec/duration.js';
 import type { RolloutScenario, ScheduledEvent } from './arbitraries.js';
 import { createHarness, type Harness } from './harness.js';
-import { checkInvariants, type RolloutRecord, type Violation } from './invariants.js';
+import { checkInvariants, type RolloutRecord, type Violation } from './invariants/index.js';
 
 export interface RolloutRun {
   harness: Harness;

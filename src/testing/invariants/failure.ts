@@ -1,0 +1,168 @@
+/** The contract's invariants of §6: no start after failure, the failure rule, rollback. */
+import type { TraceEvent } from '../../sim/trace.js';
+import { ACTIVE, NOT_THE_RULE, createdDeployments, finalTargeted, canaryGroupSize, violation, ids, type RolloutRecord, type Violation, type Invariant, type Created } from './record.js';
+
+/**
+ * §6/§7: a deployment starts no node once it failed or ended (except a
+ * pipeline's late joiner after completion), nor while paused; §4: once it
+ * failed, its nodes are no longer judged.
+ */
+export const noStartAfterFailure: Invariant = (record) => {
+  const out: Violation[] = [];
+  // §7: a pipeline job's node that joins after completion still gets the current version.
+  const pipelines = new Set([...createdDeployments(record).values()].filter((d) => d.spec?.type === 'pipeline').map((d) => d.id));
+  const state = new Map<string, { state: string; since: number }>();
+  const reported = new Set<string>();
+  for (const e of record.trace) {
+    if (e.type === 'deployment.created') state.set(e.deployment, { state: 'pending', since: e.t });
+    if (e.type === 'deployment.state') state.set(e.deployment, { state: String(e.state), since: e.t });
+    const current = state.get(e.deployment);
+    if (current === undefined || reported.has(e.deployment)) continue;
+    const failed = current.state === 'failed' || current.state === 'rolling_back' || current.state === 'rolled_back';
+    const when = `${e.deployment} became ${current.state} (t=${current.since})`;
+    if (e.type === 'node.started' && current.state === 'paused') {
+      reported.add(e.deployment);
+      out.push(violation('§7', 'noStartAfterFailure', e.deployment, e.t, `${String(e.node)} started at t=${e.t} while ${e.deployment} was paused (since t=${current.since})`));
+    } else if (e.type === 'node.started' && !ACTIVE.has(current.state) && !(current.state === 'completed' && pipelines.has(e.deployment))) {
+      reported.add(e.deployment);
+      out.push(violation(failed ? '§6' : '§7', 'noStartAfterFailure', e.deployment, e.t, `${String(e.node)} started at t=${e.t} after ${when}`));
+    } else if ((e.type === 'node.stable' || e.type === 'node.failed') && (failed || current.state === 'canceled')) {
+      reported.add(e.deployment);
+      out.push(violation('§4', 'noStartAfterFailure', e.deployment, e.t, `${String(e.node)} judged ${e.type.slice(5)} at t=${e.t} after ${when}`));
+    }
+  }
+  return out;
+};
+
+/**
+ * §6: the deployment fails at exactly the first node failure that breaks
+ * `failed > max_failed_nodes` or `100 * failed / group > max_failed_nodes_percent`,
+ * and never by that rule before. `group` is the canary group before promotion
+ * and the targeted nodes after it; when nodes joined during the rollout, only
+ * failures on which every possible group size agrees are judged.
+ */
+export const failureRuleFiresAtFirstBreak: Invariant = (record) => {
+  const out: Violation[] = [];
+  const created = createdDeployments(record);
+  const trace = record.trace;
+  for (const d of created.values()) {
+    if (d.spec === undefined) continue;
+    const { max_failed_nodes: maxNodes, max_failed_nodes_percent: maxPercent } = d.spec.deployment;
+    const breaks = (failed: number, group: number): boolean => failed > maxNodes || (group > 0 && (100 * failed) / group > maxPercent);
+    const canaryGroup = canaryGroupSize(record, d);
+    const started = new Set<string>();
+    let failed = 0;
+    let promoted = false;
+    let state = 'pending';
+    /** Whether the previous event of the deployment was a node failure that broke the rule. */
+    let previous: 'broke' | 'maybe broke' | 'held' | 'no failure' = 'no failure';
+    for (let i = 0; i < trace.length; i++) {
+      const e = trace[i]!;
+      if (e.deployment !== d.id) continue;
+      if (e.type === 'deployment.promoted') promoted = true;
+      if (e.type === 'node.started') started.add(String(e.node));
+      if (e.type === 'deployment.state') {
+        const isRuleFailure = e.state === 'failed' && !NOT_THE_RULE.has(String(e.reason ?? ''));
+        if (isRuleFailure && (previous === 'held' || previous === 'no failure')) {
+          out.push(violation('§6', 'failureRuleFiresAtFirstBreak', d.id, e.t, `${d.id} failed at t=${e.t} (reason ${String(e.reason)}) with ${failed} failed nodes, which does not break max_failed_nodes=${maxNodes} / max_failed_nodes_percent=${maxPercent}`));
+        }
+        state = String(e.state);
+      }
+      previous = 'no failure';
+      if (e.type !== 'node.failed' || !ACTIVE.has(state)) continue;
+      failed++;
+      const canaryPhase = d.strategy === 'canary' && !promoted;
+      // Every started node is targeted, and targets only grow by joining.
+      const smallest = canaryPhase ? canaryGroup : Math.max(d.targeted, started.size);
+      const largest = canaryPhase ? canaryGroup : Math.max(smallest, finalTargeted(record, d));
+      const surely = breaks(failed, largest);
+      const maybe = breaks(failed, smallest);
+      previous = surely ? 'broke' : maybe ? 'maybe broke' : 'held';
+      if (!surely) continue;
+      const next = trace.slice(i + 1).find((later) => later.deployment === d.id);
+      if (next?.type !== 'deployment.state' || next.state !== 'failed' || next.t !== e.t) {
+        const group = canaryPhase ? `the canary group of ${largest}` : `${largest} targeted`;
+        out.push(violation('§6', 'failureRuleFiresAtFirstBreak', d.id, e.t, `failure rule broken at t=${e.t} by ${String(e.node)} (${failed} failed of ${group}, max_failed_nodes=${maxNodes}, max_failed_nodes_percent=${maxPercent}) but ${d.id} did not fail then`));
+        break;
+      }
+    }
+  }
+  return out;
+};
+
+/** The version a rollback goes to: the job's last version whose deployment completed before `t`. */
+function lastCompletedBefore(record: RolloutRecord, created: Map<string, Created>, job: string, t: number, upTo: number): number | null {
+  let version: number | null = null;
+  for (let i = 0; i < upTo; i++) {
+    const e = record.trace[i]!;
+    if (e.t > t) break;
+    const d = created.get(e.deployment);
+    if (e.type === 'deployment.state' && e.state === 'completed' && d?.job === job) version = d.to_version;
+  }
+  return version;
+}
+
+/**
+ * §6: a failure starts a rollback unless `no_auto_rollback`, a `query` job, a
+ * rollback deployment or no earlier completed version; the rollback reverts
+ * every node that received the failed version, to the last completed version,
+ * and (in a settled run) each revert is confirmed or `revert_failed`.
+ */
+export const rollbackRevertsEveryExposedNode: Invariant = (record) => {
+  const out: Violation[] = [];
+  const created = createdDeployments(record);
+  const trace = record.trace;
+  for (const d of created.values()) {
+    const failedAt = trace.findIndex((e) => e.deployment === d.id && e.type === 'deployment.state' && e.state === 'failed');
+    const rollingBack = trace.findIndex((e) => e.deployment === d.id && e.type === 'deployment.state' && e.state === 'rolling_back');
+    if (failedAt < 0 || d.spec === undefined) {
+      if (rollingBack >= 0) out.push(violation('§6', 'rollbackRevertsEveryExposedNode', d.id, trace[rollingBack]!.t, `${d.id} rolled back without failing first`));
+      continue;
+    }
+    const failure = trace[failedAt]!;
+    const target = lastCompletedBefore(record, created, d.job, failure.t, failedAt);
+    const exposed = new Set(trace.slice(0, failedAt).filter((e) => e.deployment === d.id && e.type === 'node.started').map((e) => String(e.node)));
+    const why = d.spec.deployment.no_auto_rollback
+      ? 'no_auto_rollback is set'
+      : d.spec.type === 'query'
+        ? 'query jobs are never rolled back'
+        : d.kind === 'rollback'
+          ? 'a rollback never triggers another rollback'
+          : target === null
+            ? 'no earlier version completed'
+            : exposed.size === 0
+              ? 'no node received the failed version'
+              : null;
+    if (why !== null) {
+      if (rollingBack >= 0) out.push(violation('§6', 'rollbackRevertsEveryExposedNode', d.id, trace[rollingBack]!.t, `${d.id} started a rollback at t=${trace[rollingBack]!.t} although ${why}`));
+      continue;
+    }
+    const next = trace.slice(failedAt + 1).find((e) => e.deployment === d.id);
+    if (next?.type !== 'deployment.state' || next.state !== 'rolling_back' || next.t !== failure.t) {
+      out.push(violation('§6', 'rollbackRevertsEveryExposedNode', d.id, failure.t, `${d.id} failed at t=${failure.t} but did not start rolling back to version ${target} then`));
+      continue;
+    }
+    const reverting = new Map<string, TraceEvent>();
+    const ended = new Set<string>();
+    for (const e of trace.slice(failedAt)) {
+      if (e.deployment !== d.id) continue;
+      if (e.type === 'node.reverting') reverting.set(String(e.node), e);
+      if (e.type === 'node.reverted' || e.type === 'node.revert_failed') ended.add(String(e.node));
+    }
+    const notReverted = [...exposed].filter((node) => !reverting.has(node));
+    if (notReverted.length > 0) out.push(violation('§6', 'rollbackRevertsEveryExposedNode', d.id, failure.t, `rollback of ${d.id} (failed at t=${failure.t}) never reverts exposed ${ids(notReverted)}`));
+    const extra = [...reverting.keys()].filter((node) => !exposed.has(node));
+    if (extra.length > 0) out.push(violation('§6', 'rollbackRevertsEveryExposedNode', d.id, failure.t, `rollback of ${d.id} reverts ${ids(extra)}, which never received version ${d.to_version}`));
+    const wrong = [...reverting.values()].find((e) => e.version !== target);
+    if (wrong !== undefined) out.push(violation('§6', 'rollbackRevertsEveryExposedNode', d.id, wrong.t, `rollback of ${d.id} reverts ${String(wrong.node)} to version ${String(wrong.version)}, not to the last completed version ${target}`));
+    const final = record.deployments.find((status) => status.id === d.id)?.state;
+    // A newer version may cancel a rollback midway (§7); its executions are then stopped.
+    if (!record.settled || final === 'canceled') continue;
+    const open = [...reverting.keys()].filter((node) => !ended.has(node));
+    if (open.length > 0) out.push(violation('§6', 'rollbackRevertsEveryExposedNode', d.id, null, `rollback of ${d.id} never confirmed nor gave up on ${ids(open)}`));
+    if (final !== undefined && final !== 'rolled_back' && final !== 'rolling_back') {
+      out.push(violation('§6', 'rollbackRevertsEveryExposedNode', d.id, null, `${d.id} ended ${final} after rolling back, not rolled_back`));
+    }
+  }
+  return out;
+};
