@@ -3,6 +3,9 @@
  *
  * The machine sees a few events per node (stable, failed, reverted), never raw
  * health reports: the engine's health tracker turns those into `node.stable`.
+ * A node resolving where that cannot change the state is settled by the shell
+ * with the same steps, without a macrostep (resolveInPlace.ts): keep the two
+ * in step when `judging` or `completed` changes.
  * It does no I/O and reads no clock: every event carries `now` and the
  * `slots` the engine-wide cap allows; actions mutate the context in place and
  * leave effects in `context.io.out` for the shell. Timers are data (absolute

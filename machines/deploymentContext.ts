@@ -76,6 +76,8 @@ export interface DeploymentIo {
   out: Effect[];
   /** Is this node eligible now (in the fleet, connected, matching the selector)? */
   eligible(node: string): boolean;
+  /** False while nobody listens to `decision` events: the per-node ones are then not built (default: true). */
+  explain?: boolean;
 }
 
 export interface DeploymentData {
@@ -101,6 +103,12 @@ export interface DeploymentData {
   nodes: Map<string, NodeRecord>;
   /** Rollout order: targets sorted at creation, then nodes appended as they join. */
   order: string[];
+  /**
+   * `orderRecords[i]` is `nodes.get(order[i])`, kept beside `order` so the
+   * window fills without a hash lookup per node (a cache miss or two in a
+   * large fleet). Derived: not in the snapshot, rebuilt on restore.
+   */
+  orderRecords: NodeRecord[];
   /** Index in `order` of the next node to consider. */
   cursor: number;
   /** Distinct nodes ever targeted (entries of `nodes`). */

@@ -31,9 +31,10 @@ export function announceState(d: DeploymentData, state: DeploymentState, reason:
  * already have their place.
  */
 export function appendNode(d: DeploymentData, node: string): void {
-  const record = d.nodes.get(node);
+  let record = d.nodes.get(node);
   if (record === undefined) {
-    d.nodes.set(node, { state: 'pending', canary: false, attempt: 0, seen: 0 });
+    record = { state: 'pending', canary: false, attempt: 0, seen: 0 };
+    d.nodes.set(node, record);
     d.counts.pending++;
     d.targeted++;
   } else if (record.state === 'untouched' || record.state === 'removed') {
@@ -43,6 +44,7 @@ export function appendNode(d: DeploymentData, node: string): void {
     return;
   }
   d.order.push(node);
+  d.orderRecords.push(record);
 }
 
 /** §5: the canary group is the first c nodes of the rollout order, fixed when the rollout starts. */
@@ -50,7 +52,7 @@ export function fixCanaryGroup(d: DeploymentData): void {
   if (d.canaries !== null) return;
   const p = d.policy;
   d.canaries = p.strategy === 'canary' ? canarySize(d.targeted, p.canaryCount, p.canaryPercent) : 0;
-  for (let i = 0; i < d.canaries; i++) d.nodes.get(d.order[i]!)!.canary = true;
+  for (let i = 0; i < d.canaries; i++) d.orderRecords[i]!.canary = true;
 }
 
 export function armTimeouts(d: DeploymentData): void {
@@ -81,15 +83,15 @@ export function fillWindow(d: DeploymentData, now: number, slots: number, end: n
       d.wantsSlots = true;
       return;
     }
-    const node = d.order[d.cursor++]!;
-    const record = d.nodes.get(node)!;
+    const node = d.order[d.cursor]!;
+    const record = d.orderRecords[d.cursor++]!;
     if (record.state !== 'pending') continue;
     if (!d.io.eligible(node)) {
       setNodeState(d, record, 'untouched');
       d.io.out.push({ type: 'decision', action: 'skip', node, reason: 'not eligible when its turn came (disconnected, left or no longer matching)' });
       continue;
     }
-    startNode(d, node, record, now, startReason(d, record));
+    startNode(d, node, record, now, d.io.explain === false ? '' : startReason(d, record));
     room--;
     free--;
   }
@@ -109,7 +111,8 @@ export function startNode(d: DeploymentData, node: string, record: NodeRecord, n
   record.seen = 0;
   if (d.counts.updating > d.maxInFlight) d.maxInFlight = d.counts.updating;
   const out = d.io.out;
-  out.push({ type: 'decision', action: 'start', node, reason }, { type: 'start', node, canary: record.canary, attempt: record.attempt });
+  if (d.io.explain !== false) out.push({ type: 'decision', action: 'start', node, reason });
+  out.push({ type: 'start', node, canary: record.canary, attempt: record.attempt });
   if (!d.startedAny) {
     d.startedAny = true;
     out.push({ type: 'disarm', timer: 'queue', node: null });
@@ -127,14 +130,12 @@ export function startLateNode(d: DeploymentData, node: string, now: number): voi
   startNode(d, node, record, now, 'joined after completion: updated directly');
 }
 
-export function markStable(d: DeploymentData, node: string): void {
-  const record = d.nodes.get(node)!;
+export function markStable(d: DeploymentData, node: string, record = d.nodes.get(node)!): void {
   setNodeState(d, record, 'stable');
   d.io.out.push({ type: 'clearNodeTimers', node }, { type: 'stable', node });
 }
 
-export function markFailed(d: DeploymentData, node: string, reason: NodeFailureReason): void {
-  const record = d.nodes.get(node)!;
+export function markFailed(d: DeploymentData, node: string, reason: NodeFailureReason, record = d.nodes.get(node)!): void {
   setNodeState(d, record, 'failed');
   d.failedNodes.push(node);
   d.io.out.push({ type: 'clearNodeTimers', node }, { type: 'failed', node, reason });

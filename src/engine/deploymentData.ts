@@ -1,5 +1,5 @@
 /** A new deployment's machine context: its policy, rollback plan and targets in rollout order, all nodes pending. */
-import { emptyCounts, type DeploymentData, type DeploymentIo } from '../../machines/deploymentContext.js';
+import { emptyCounts, type DeploymentData, type DeploymentIo, type NodeRecord } from '../../machines/deploymentContext.js';
 import type { JobSpec } from '../spec/types.js';
 import { rolloutPolicy } from './policy.js';
 import { rollbackPlan } from './rules/rollbackTarget.js';
@@ -25,6 +25,13 @@ export function newDeploymentData(n: NewDeployment): DeploymentData {
   const plan = rollbackPlan(n.kind, n.spec.type, n.spec.deployment.no_auto_rollback, n.lastCompleted);
   const counts = emptyCounts();
   counts.pending = n.targets.length;
+  const nodes = new Map<string, NodeRecord>();
+  const orderRecords: NodeRecord[] = new Array(n.targets.length);
+  for (let i = 0; i < n.targets.length; i++) {
+    const record: NodeRecord = { state: 'pending', canary: false, attempt: 0, seen: 0 };
+    nodes.set(n.targets[i]!, record);
+    orderRecords[i] = record;
+  }
   return {
     id: n.id,
     job: n.job,
@@ -41,8 +48,9 @@ export function newDeploymentData(n: NewDeployment): DeploymentData {
     reason: null,
     failedAt: null,
     endedAt: null,
-    nodes: new Map(n.targets.map((node) => [node, { state: 'pending', canary: false, attempt: 0, seen: 0 }])),
+    nodes,
     order: n.targets,
+    orderRecords,
     cursor: 0,
     targeted: n.targets.length,
     canaries: null,

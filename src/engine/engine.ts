@@ -16,6 +16,7 @@ import { EventEmitter } from 'eventemitter3';
 import { createActor, type Actor, type StateValue } from 'xstate';
 import { deploymentMachine, type DeploymentEvent } from '../../machines/deployment.js';
 import type { DeploymentData, Effect, NodeRecord } from '../../machines/deploymentContext.js';
+import { phaseOf, resolveInPlace, type ResolvePhase } from '../../machines/resolveInPlace.js';
 import { setNodeState } from '../../machines/steps.js';
 import { compileSelector, type NodePredicate } from '../selector/match.js';
 import { rolloutOrder } from '../selector/order.js';
@@ -46,6 +47,7 @@ import type {
   EngineSnapshot,
   ExecutionReport,
   HealthReport,
+  NodeFailureReason,
   OperatorCommand,
   SubmitResult,
   TimerKind,
@@ -65,9 +67,17 @@ export const DEFAULT_COMPACT_EVERY = 10_000;
 interface Runtime {
   data: DeploymentData;
   actor: Actor<typeof deploymentMachine>;
+  /** How the machine's current state handles a node resolving (kept after each machine step). */
+  phase: ResolvePhase;
 }
 
 type Listener = (...args: unknown[]) => void;
+
+/** Where a report goes: the job's latest deployment and the node's record in it. */
+interface Routed {
+  rt: Runtime;
+  record: NodeRecord;
+}
 
 export class Engine {
   readonly ignoredReports: Record<IgnoredReason, number> = {
@@ -91,6 +101,7 @@ export class Engine {
   private readonly runtimes = new Map<string, Runtime>();
   private readonly matchers = new Map<string, NodePredicate>();
   private deploymentSeq = 0;
+  private readonly routed: Routed = { rt: null as unknown as Runtime, record: null as unknown as NodeRecord };
 
   /** Clock time of the input being handled (the journal's time during replay). */
   private now = 0;
@@ -107,7 +118,17 @@ export class Engine {
     this.store = ports.store ?? null;
     this.cap = options.maxConcurrentUpdates ?? 0;
     this.compactEvery = options.compactEvery ?? DEFAULT_COMPACT_EVERY;
-    this.timers = new TimerBook(this.clock, ({ deployment, kind, node }) => this.accept({ type: 'timer', deployment, kind, node }));
+    this.timers = new TimerBook(this.clock, ({ deployment, kind, node }) => {
+      if (this.store !== null) return void this.accept({ type: 'timer', deployment, kind, node });
+      this.enter('timer');
+      try {
+        this.now = this.clock.now();
+        this.onTimer(deployment, kind, node);
+        this.offerCapacity();
+      } finally {
+        this.leave();
+      }
+    });
   }
 
   /** Rebuilds an engine from `snapshot()` and re-arms its timers on the given clock. Starts nothing. */
@@ -158,7 +179,9 @@ export class Engine {
   }
 
   upsertNode(node: FleetNode): void {
-    this.accept({ type: 'node.upsert', node: { id: node.id, labels: { ...node.labels }, connected: node.connected } });
+    // Frozen labels (the fleet generator shares one object among many nodes) cannot change under the engine: no copy.
+    const labels = Object.isFrozen(node.labels) ? node.labels : { ...node.labels };
+    this.accept({ type: 'node.upsert', node: { id: node.id, labels, connected: node.connected } });
   }
 
   removeNode(id: string): void {
@@ -170,11 +193,28 @@ export class Engine {
   }
 
   reportExecution(report: ExecutionReport): void {
-    this.accept({ type: 'report.execution', report });
+    if (this.store !== null) return void this.accept({ type: 'report.execution', report });
+    this.enter('report.execution');
+    try {
+      this.now = this.clock.now();
+      this.onExecution(report);
+      this.offerCapacity();
+    } finally {
+      this.leave();
+    }
   }
 
+  /** As `accept`, without building the journal's input object when there is no journal (the hot path). */
   reportHealth(report: HealthReport): void {
-    this.accept({ type: 'report.health', report });
+    if (this.store !== null) return void this.accept({ type: 'report.health', report });
+    this.enter('report.health');
+    try {
+      this.now = this.clock.now();
+      this.onHealth(report);
+      this.offerCapacity();
+    } finally {
+      this.leave();
+    }
   }
 
   pause(job: string): void {
@@ -242,9 +282,7 @@ export class Engine {
 
   /** Journals the input, acts on it, then delivers executor calls and events. */
   private accept(input: EngineInput): unknown {
-    if (this.disposed) throw new CommandError('disposed', 'the engine was disposed; open a new one');
-    if (this.processing) throw new Error(`engine re-entered while handling an input (${input.type})`);
-    this.processing = true;
+    this.enter(input.type);
     try {
       this.now = this.clock.now();
       this.store?.append({ at: this.now, input });
@@ -252,10 +290,20 @@ export class Engine {
       this.offerCapacity();
       return result;
     } finally {
-      this.processing = false;
-      if (this.store !== null && ++this.sinceCompact >= this.compactEvery) this.compact();
-      this.outbox.deliver();
+      this.leave();
     }
+  }
+
+  private enter(type: EngineInput['type']): void {
+    if (this.disposed) throw new CommandError('disposed', 'the engine was disposed; open a new one');
+    if (this.processing) throw new Error(`engine re-entered while handling an input (${type})`);
+    this.processing = true;
+  }
+
+  private leave(): void {
+    this.processing = false;
+    if (this.store !== null && ++this.sinceCompact >= this.compactEvery) this.compact();
+    this.outbox.deliver();
   }
 
   /** Journal entries handled again at their own time, with nothing going out; refused commands are refused again. */
@@ -350,7 +398,9 @@ export class Engine {
 
     const match = this.matcherFor(job.key, spec);
     const eligible: FleetNode[] = [];
-    for (const node of this.nodes.values()) if (match(node)) eligible.push(node);
+    this.nodes.forEach((node) => {
+      if (match(node)) eligible.push(node);
+    });
     const targets = rolloutOrder(eligible).map((node) => node.id);
     const data = newDeploymentData({
       id,
@@ -391,7 +441,8 @@ export class Engine {
         : createActor(deploymentMachine, { snapshot: deploymentMachine.resolveState({ value: machine, context: data }), input: data });
     actor.start();
     // XState's initial `assign` copies the input object: the context is the data from here on.
-    const rt: Runtime = { data: actor.getSnapshot().context, actor };
+    const snapshot = actor.getSnapshot();
+    const rt: Runtime = { data: snapshot.context, actor, phase: phaseOf(snapshot.value) };
     this.runtimes.set(data.id, rt);
     return rt;
   }
@@ -455,6 +506,7 @@ export class Engine {
    * is updated directly once a pipeline job's rollout completed.
    */
   private offerJoin(id: string): void {
+    if (this.jobs.size === 0) return; // loading the fleet: no iterator per node
     for (const job of this.jobs.values()) {
       const rt = this.latestOf(job);
       const d = rt.data;
@@ -471,14 +523,18 @@ export class Engine {
   // ---- reports (the hot path: a few Map lookups, no scan) -----------------
 
   /** The deployment and node record a report is about, or why it changes nothing. */
-  private route(report: HealthReport | ExecutionReport): { rt: Runtime; record: NodeRecord } | IgnoredReason {
+  private route(report: HealthReport | ExecutionReport): Routed | IgnoredReason {
     const job = this.jobs.get(report.job);
     if (job === undefined) return 'unknown_job';
     if (!this.nodes.has(report.node)) return 'unknown_node';
     const rt = this.latestOf(job);
     const record = rt.data.nodes.get(report.node);
     if (report.version !== expectedVersion(rt.data.version, rt.data.rollbackTarget, record)) return 'stale_version';
-    return record === undefined ? 'not_updating' : { rt, record };
+    if (record === undefined) return 'not_updating';
+    // One object reused (inputs are never handled re-entrantly): a report allocates nothing to be routed.
+    this.routed.rt = rt;
+    this.routed.record = record;
+    return this.routed;
   }
 
   private onHealth(report: HealthReport): void {
@@ -493,7 +549,7 @@ export class Engine {
         const verdict = trackStreak(streaking, passing, d.policy.minHealthyMs);
         if (verdict === 'arm') this.timers.arm(d.id, 'streak', report.node, this.now + d.policy.minHealthyMs);
         else if (verdict === 'broken') this.timers.disarm(d.id, 'streak', report.node);
-        else if (verdict === 'stable') this.send(rt, { type: 'node.stable', node: report.node, now: this.now, slots: this.slots() });
+        else if (verdict === 'stable') this.resolve(rt, report.node, record, null);
         return;
       }
       case 'degrade':
@@ -518,9 +574,9 @@ export class Engine {
     const stamp = { node: report.node, now: this.now, slots: this.slots() };
     switch (outcome) {
       case 'stable':
-        return this.send(rt, { type: 'node.stable', ...stamp });
+        return this.resolve(rt, report.node, record, null);
       case 'failed':
-        return this.send(rt, { type: 'node.failed', reason: 'execution_failed', ...stamp });
+        return this.resolve(rt, report.node, record, 'execution_failed');
       case 'reverted':
         return this.send(rt, { type: 'node.reverted', ...stamp });
       case 'revert_failed':
@@ -548,16 +604,14 @@ export class Engine {
   private onTimer(deployment: string, kind: TimerKind, timerNode: string | null): void {
     if (!this.timers.take(deployment, kind, timerNode)) return;
     const rt = this.runtimes.get(deployment)!;
-    const stamp = { now: this.now, slots: this.slots() };
-    if (kind === 'queue') return this.send(rt, { type: 'timeout', reason: 'queue_timeout', ...stamp });
-    if (kind === 'total') return this.send(rt, { type: 'timeout', reason: 'total_timeout', ...stamp });
+    if (kind === 'queue') return this.send(rt, { type: 'timeout', reason: 'queue_timeout', now: this.now, slots: this.slots() });
+    if (kind === 'total') return this.send(rt, { type: 'timeout', reason: 'total_timeout', now: this.now, slots: this.slots() });
     const node = timerNode!;
-    const state = rt.data.nodes.get(node)?.state;
+    const record = rt.data.nodes.get(node);
     if (kind === 'revert') {
-      if (state === 'reverting') this.send(rt, { type: 'node.revert_failed', node, ...stamp });
-    } else if (state === 'updating') {
-      if (kind === 'streak') this.send(rt, { type: 'node.stable', node, ...stamp });
-      else this.send(rt, { type: 'node.failed', node, reason: kind === 'deadline' ? 'deadline_exceeded' : 'execution_timeout', ...stamp });
+      if (record?.state === 'reverting') this.send(rt, { type: 'node.revert_failed', node, now: this.now, slots: this.slots() });
+    } else if (record?.state === 'updating') {
+      this.resolve(rt, node, record, kind === 'streak' ? null : kind === 'deadline' ? 'deadline_exceeded' : 'execution_timeout');
     }
   }
 
@@ -583,10 +637,28 @@ export class Engine {
   private send(rt: Runtime, event: DeploymentEvent): void {
     if (rt.actor.getSnapshot().status !== 'active') return;
     this.machineTouched = true;
+    rt.data.io.explain = this.outbox.heard('decision');
     rt.actor.send(event);
-    const out = rt.data.io.out;
-    for (let i = 0; i < out.length; i++) this.apply(rt.data, out[i]!);
-    out.length = 0;
+    rt.phase = phaseOf(rt.actor.getSnapshot().value);
+    this.applyEffects(rt.data);
+  }
+
+  /** An updating node is stable (`reason` null) or failed: settled in place when the phase cannot change, else by the machine. */
+  private resolve(rt: Runtime, node: string, record: NodeRecord, reason: NodeFailureReason | null): void {
+    rt.data.io.explain = this.outbox.heard('decision');
+    if (!resolveInPlace(rt.phase, rt.data, node, record, reason, this.now, this.slots())) {
+      const stamp = { node, now: this.now, slots: this.slots() };
+      return this.send(rt, reason === null ? { type: 'node.stable', ...stamp } : { type: 'node.failed', reason, ...stamp });
+    }
+    this.machineTouched = true;
+    this.applyEffects(rt.data);
+  }
+
+  private applyEffects(d: DeploymentData): void {
+    const out = d.io.out;
+    for (let i = 0; i < out.length; i++) this.apply(d, out[i]!);
+    // Emptied by `pop`: `length = 0` drops the backing store, and the next event would allocate it again.
+    while (out.length > 0) out.pop();
   }
 
   /**
@@ -650,6 +722,7 @@ export class Engine {
       case 'clearNodeTimers':
         return this.timers.clearNode(deployment, effect.node);
       case 'decision': {
+        if (!this.outbox.heard('decision')) return;
         const node = effect.node === undefined ? {} : { node: effect.node };
         return this.outbox.emit('decision', { at, deployment, action: effect.action, reason: effect.reason, ...node });
       }

@@ -10,13 +10,14 @@ import type { EngineEvents } from './types.js';
 
 export type StopRequest = Parameters<Executor['stop']>[0];
 
-type Outward =
-  | { kind: 'emit'; name: keyof EngineEvents; payload: object }
-  | { kind: 'start'; request: ExecutionRequest }
-  | { kind: 'stop'; request: StopRequest };
+/** Executor calls in the queue; any other tag is an event name. */
+const START = 0;
+const STOP = 1;
+type Tag = typeof START | typeof STOP | keyof EngineEvents;
 
 export class Outbox {
-  private readonly items: Outward[] = [];
+  /** Pairs (tag, payload or request), flat: no wrapper object per item. */
+  private readonly items: unknown[] = [];
   private head = 0;
   private delivering = false;
   /** While replaying a journal nothing goes out: the calls and events happened before the crash. */
@@ -28,15 +29,24 @@ export class Outbox {
   ) {}
 
   emit<K extends keyof EngineEvents>(name: K, payload: Parameters<EngineEvents[K]>[0]): void {
-    if (!this.muted) this.items.push({ kind: 'emit', name, payload });
+    if (this.heard(name)) this.items.push(name, payload);
+  }
+
+  /**
+   * Would an event emitted now reach a listener? Outside a delivery no
+   * listener can be added before this input's events go out, so an event
+   * nobody listens to is dropped at once (and its payload need not be built).
+   */
+  heard(name: keyof EngineEvents): boolean {
+    return !this.muted && (this.delivering || this.emitter.listenerCount(name) > 0);
   }
 
   start(request: ExecutionRequest): void {
-    if (!this.muted) this.items.push({ kind: 'start', request });
+    if (!this.muted) this.items.push(START, request);
   }
 
   stop(request: StopRequest): void {
-    if (!this.muted) this.items.push({ kind: 'stop', request });
+    if (!this.muted) this.items.push(STOP, request);
   }
 
   deliver(): void {
@@ -44,12 +54,15 @@ export class Outbox {
     this.delivering = true;
     try {
       while (this.head < this.items.length) {
-        const item = this.items[this.head++]!;
-        if (item.kind === 'emit') this.emitter.emit(item.name, item.payload);
-        else if (item.kind === 'start') this.executor.start(item.request);
-        else this.executor.stop(item.request);
+        const tag = this.items[this.head] as Tag;
+        const item = this.items[this.head + 1];
+        this.head += 2;
+        if (tag === START) this.executor.start(item as ExecutionRequest);
+        else if (tag === STOP) this.executor.stop(item as StopRequest);
+        else this.emitter.emit(tag, item);
       }
-      this.items.length = 0;
+      // Emptied by `pop`: `length = 0` would drop the backing store, allocated again by the next input.
+      while (this.items.length > 0) this.items.pop();
       this.head = 0;
     } finally {
       this.delivering = false;

@@ -27,7 +27,7 @@ type NodeTuple = [node: string, state: NodeState, canary: 0 | 1, attempt: number
 
 export interface DeploymentSnapshot {
   machine: StateValue;
-  data: Omit<DeploymentData, 'nodes' | 'io'> & { nodes: NodeTuple[] };
+  data: Omit<DeploymentData, 'nodes' | 'orderRecords' | 'io'> & { nodes: NodeTuple[] };
 }
 
 export interface EngineState {
@@ -41,7 +41,7 @@ export interface EngineState {
 }
 
 export function serializeDeployment(machine: StateValue, data: DeploymentData): DeploymentSnapshot {
-  const { nodes, io: _io, ...rest } = data;
+  const { nodes, orderRecords: _derived, io: _io, ...rest } = data;
   const tuples: NodeTuple[] = [];
   for (const [id, r] of nodes) tuples.push([id, r.state, r.canary ? 1 : 0, r.attempt, r.seen]);
   return {
@@ -54,7 +54,8 @@ export function deserializeDeployment(s: DeploymentSnapshot, io: DeploymentIo): 
   const { nodes: tuples, ...rest } = s.data;
   const nodes = new Map<string, NodeRecord>();
   for (const [id, state, canary, attempt, seen] of tuples) nodes.set(id, { state, canary: canary === 1, attempt, seen });
-  return { ...structuredClone(rest), nodes, io };
+  const data = structuredClone(rest);
+  return { ...data, nodes, orderRecords: data.order.map((id) => nodes.get(id)!), io };
 }
 
 export function asEngineState(snapshot: EngineSnapshot): EngineState {

@@ -47,6 +47,9 @@ type Owner = Record<TimerKind, Slot>;
 
 export class TimerBook {
   private readonly deployments = new Map<string, DeploymentTimers>();
+  /** The deployment looked up last (entries are never removed): most calls in a row are about the same one. */
+  private lastId: string | null = null;
+  private lastTimers: DeploymentTimers | undefined = undefined;
   private seq = 0;
   /** False while replaying a journal: timers are recorded, and scheduled on the clock afterwards. */
   scheduling = true;
@@ -73,13 +76,14 @@ export class TimerBook {
 
   /** Disarms every timer of a node (it resolved). */
   clearNode(deployment: string, node: string): void {
-    const timers = this.deployments.get(deployment)?.nodes.get(node);
+    const nodes = this.timersOf(deployment, false)?.nodes;
+    const timers = nodes?.get(node);
     if (timers === undefined) return;
     this.cancel(timers.deadline);
     this.cancel(timers.execution);
     this.cancel(timers.streak);
     this.cancel(timers.revert);
-    this.deployments.get(deployment)!.nodes.delete(node);
+    nodes!.delete(node);
   }
 
   /** The due time of an armed timer, or null. */
@@ -122,13 +126,22 @@ export class TimerBook {
     for (const e of snapshot.entries) this.owner(e.deployment, e.node, true)![e.kind] = { ...e, handle: null };
   }
 
-  private owner(deployment: string, node: string | null, create: boolean): Owner | undefined {
+  private timersOf(deployment: string, create: boolean): DeploymentTimers | undefined {
+    if (deployment === this.lastId) return this.lastTimers;
     let timers = this.deployments.get(deployment);
     if (timers === undefined) {
       if (!create) return undefined;
       timers = new DeploymentTimers();
       this.deployments.set(deployment, timers);
     }
+    this.lastId = deployment;
+    this.lastTimers = timers;
+    return timers;
+  }
+
+  private owner(deployment: string, node: string | null, create: boolean): Owner | undefined {
+    const timers = this.timersOf(deployment, create);
+    if (timers === undefined) return undefined;
     if (node === null) return timers as unknown as Owner;
     let nodeTimers = timers.nodes.get(node);
     if (nodeTimers === undefined) {

@@ -161,6 +161,7 @@ export class SimulatedAgents implements Executor {
     this.cancel(node);
     node.reporting = false;
     node.owed = null;
+    node.fire = null; // nothing left to schedule: a judged node keeps no closure (~100 B a node at 1M)
   }
 
   private nodeOf(id: string): AgentNode {

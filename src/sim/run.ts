@@ -57,9 +57,10 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunOu
   engine.on('node.stable', (e) => agents.judged(e.node, e.version));
   engine.on('node.failed', (e) => agents.judged(e.node, e.version));
 
-  for (const node of scenario.fleet) {
-    agents.addNode(node);
-    engine.upsertNode(node);
+  const fleet = scenario.fleet;
+  for (let i = 0; i < fleet.length; i += 1) {
+    agents.addNode(fleet[i]!);
+    engine.upsertNode(fleet[i]!);
   }
   if (scenario.previous !== null) putInPlace(scenario.previous, sim);
 

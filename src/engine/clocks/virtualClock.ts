@@ -1,21 +1,34 @@
 /**
- * A virtual clock for simulation and tests: a binary heap of timers ordered by
- * due time, then by the order they were scheduled. Time moves only when asked
- * (`advanceTo`, `runUntilIdle`), never backwards. XState's SimulatedClock
- * re-sorts on every timer and does not scale past a few thousand timers.
+ * A virtual clock for simulation and tests: timers ordered by due time, then
+ * by the order they were scheduled. Time moves only when asked (`advanceTo`,
+ * `runUntilIdle`), never backwards. XState's SimulatedClock re-sorts on every
+ * timer and does not scale past a few thousand timers.
+ *
+ * Timers due at the same instant share one FIFO list (scheduling order is
+ * their order), and a binary heap orders the distinct instants. Simulated
+ * fleets report on fixed intervals, so thousands of timers fall on a few
+ * dozen instants: most timers cost a list push and a list read, not a heap
+ * sift, and a cancelled timer is skipped when its turn comes.
  */
 import type { Clock, TimerHandle } from '../ports.js';
 
 interface Timer {
   at: number;
-  seq: number;
   fire: (() => void) | null;
+}
+
+/** The timers due at one instant, in scheduling order; `head` is the next to fire. */
+interface Instant {
+  at: number;
+  timers: (Timer | null)[];
+  head: number;
 }
 
 export class VirtualClock implements Clock {
   private current: number;
-  private seq = 0;
-  private heap: Timer[] = [];
+  /** Distinct instants with timers, a min-heap by due time. */
+  private heap: Instant[] = [];
+  private readonly instants = new Map<number, Instant>();
   private live = 0;
 
   constructor(start = 0) {
@@ -27,8 +40,14 @@ export class VirtualClock implements Clock {
   }
 
   schedule(at: number, fire: () => void): TimerHandle {
-    const timer: Timer = { at: Math.max(at, this.current), seq: this.seq++, fire };
-    this.push(timer);
+    const timer: Timer = { at: Math.max(at, this.current), fire };
+    let instant = this.instants.get(timer.at);
+    if (instant === undefined) {
+      instant = { at: timer.at, timers: [], head: 0 };
+      this.instants.set(timer.at, instant);
+      this.push(instant);
+    }
+    instant.timers.push(timer);
     this.live++;
     return timer;
   }
@@ -36,7 +55,7 @@ export class VirtualClock implements Clock {
   cancel(handle: TimerHandle): void {
     const timer = handle as Timer;
     if (timer.fire !== null) {
-      timer.fire = null; // lazily dropped when it reaches the top of the heap
+      timer.fire = null; // skipped when its turn comes
       this.live--;
     }
   }
@@ -48,8 +67,7 @@ export class VirtualClock implements Clock {
 
   /** Due time of the next live timer, or null when none is left. */
   nextDue(): number | null {
-    this.dropCanceled();
-    return this.heap.length > 0 ? this.heap[0]!.at : null;
+    return this.front()?.at ?? null;
   }
 
   /** Fires, one at a time and in order, every timer due at or before `time`; then sets the clock to `time`. */
@@ -80,8 +98,11 @@ export class VirtualClock implements Clock {
     while (this.step(limit));
   }
 
+  /** Call after `nextDue` found a live timer: the first instant's next timer is live. */
   private fireNext(): void {
-    const timer = this.pop()!;
+    const instant = this.heap[0]!;
+    const timer = instant.timers[instant.head]!;
+    instant.timers[instant.head++] = null;
     const fire = timer.fire!;
     timer.fire = null;
     this.live--;
@@ -89,43 +110,46 @@ export class VirtualClock implements Clock {
     fire();
   }
 
-  private dropCanceled(): void {
-    while (this.heap.length > 0 && this.heap[0]!.fire === null) this.pop();
+  /** The first instant whose next timer is live, with the cancelled timers before it dropped; undefined when none is left. */
+  private front(): Instant | undefined {
+    for (;;) {
+      const instant = this.heap[0];
+      if (instant === undefined) return undefined;
+      const timers = instant.timers;
+      while (instant.head < timers.length && timers[instant.head]!.fire === null) timers[instant.head++] = null;
+      if (instant.head < timers.length) return instant;
+      this.instants.delete(instant.at);
+      this.pop();
+    }
   }
 
-  private static before(a: Timer, b: Timer): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  private push(timer: Timer): void {
+  private push(instant: Instant): void {
     const heap = this.heap;
-    let i = heap.push(timer) - 1;
+    let i = heap.push(instant) - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!VirtualClock.before(timer, heap[parent]!)) break;
+      if (heap[parent]!.at <= instant.at) break;
       heap[i] = heap[parent]!;
       i = parent;
     }
-    heap[i] = timer;
+    heap[i] = instant;
   }
 
-  private pop(): Timer | undefined {
+  private pop(): void {
     const heap = this.heap;
-    const top = heap[0];
     const last = heap.pop();
-    if (heap.length === 0 || last === undefined) return top;
+    if (heap.length === 0 || last === undefined) return;
     let i = 0;
     const n = heap.length;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
-      const child = right < n && VirtualClock.before(heap[right]!, heap[left]!) ? right : left;
-      if (!VirtualClock.before(heap[child]!, last)) break;
+      const child = right < n && heap[right]!.at < heap[left]!.at ? right : left;
+      if (heap[child]!.at >= last.at) break;
       heap[i] = heap[child]!;
       i = child;
     }
     heap[i] = last;
-    return top;
   }
 }
