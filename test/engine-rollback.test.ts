@@ -53,6 +53,15 @@ describe('§6 failure and rollback', () => {
     expect(r.engine.status(JOB)?.failed_nodes).toEqual(['n-01']);
   });
 
+  it('§4 §6 deadlines due at the same instant are judged one at a time: the rule breaks at the first, the others are not counted', () => {
+    const r = fromCompletedV1(v2({ max_parallel: 3 }));
+    // n-01..n-03 started together and never report: their deadlines fall at the same instant.
+    r.advance(10 * MINUTE);
+    expect(r.of('node.failed').map((e) => [e.node, e.reason])).toEqual([['n-01', 'deadline_exceeded']]);
+    expect(r.engine.status(JOB)?.failed_nodes).toEqual(['n-01']);
+    expect(r.of('node.reverting').map((e) => e.node)).toEqual(['n-01', 'n-02', 'n-03']);
+  });
+
   it('§6 a revert is confirmed when the old version reports started; otherwise revert_failed after the health-check deadline', () => {
     const r = fromCompletedV1(v2());
     r.exec('n-01', 'failed', 2);
