@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { simulateCommand } from '../src/cli/commands/simulate.js';
 import { runScenario, ScenarioRunError } from '../src/sim/run.js';
 import { loadScenario, type Scenario } from '../src/sim/scenario.js';
-import { formatTrace, TRACE_FIELDS, type TraceEvent } from '../src/sim/trace.js';
+import { formatTrace, TRACE_FIELDS, traceWriter, type TraceEvent } from '../src/sim/trace.js';
 import { memoryIO, REPO, tempDir } from './cli-harness.js';
 
 async function scenarioFile(file: string): Promise<Scenario> {
@@ -95,6 +95,61 @@ describe('§8 trace', () => {
       const scenario = await scenarioFile('simulations/manual-promotion.yaml');
       expect(readFileSync(file, 'utf8')).toBe(trace(scenario, 3));
       expect(JSON.parse(memory.stdout())).toEqual(runScenario(scenario, { seed: 3 }).result);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('§8 trace streamed as the run goes', () => {
+  it('§8 a sink receives, in order, exactly the events trace: true records', async () => {
+    const scenario = await scenarioFile('simulations/bad-version-rollback.yaml');
+    const streamed: TraceEvent[] = [];
+    const { trace: kept } = runScenario(scenario, { seed: 4, trace: (event) => streamed.push(event) });
+    expect(kept).toBeNull();
+    expect(streamed).toEqual(runScenario(scenario, { seed: 4, trace: true }).trace);
+  });
+
+  it('§8 the batched writer gives the bytes of the whole trace formatted at once, in bounded writes', async () => {
+    const scenario = await scenarioFile('simulations/rolling-production.yaml');
+    const writes: string[] = [];
+    const writer = traceWriter((text) => writes.push(text));
+    runScenario(scenario, { seed: 2, trace: writer.sink });
+    writer.flush();
+    expect(writes.length).toBeGreaterThan(1);
+    for (const text of writes) expect(text.length).toBeLessThan(64 * 1024 + 1024);
+    expect(writes.join('')).toBe(trace(scenario, 2));
+  });
+
+  it('§8 --trace FILE streams the bytes of the in-memory trace of a shipped scenario and seed', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const memory = memoryIO();
+      const file = join(dir, 'trace.jsonl');
+      const code = await simulateCommand({ scenario: 'simulations/flaky-region.yaml', json: true, trace: file, seed: 11 }, memory.io);
+      expect(code, memory.stderr()).toBe(0);
+      expect(readFileSync(file, 'utf8')).toBe(trace(await scenarioFile('simulations/flaky-region.yaml'), 11));
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('§8 a trace file that cannot be opened exits 2 naming it, before the run starts', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      // This scenario fails once run (previous targets no connected node): only the trace file may be reported.
+      const unrunnable = { fleet: { nodes: [{ id: 'edge-1', labels: { env: 'production' }, connected: false }] }, previous: V1, job: ROLLING };
+      writeFileSync(join(dir, 'sim.yaml'), stringify(unrunnable));
+      mkdirSync(join(dir, 'taken.jsonl'));
+      for (const [file, code] of [
+        ['missing/trace.jsonl', 'ENOENT'],
+        ['taken.jsonl', 'EISDIR'],
+      ]) {
+        const memory = memoryIO('', {}, dir);
+        expect(await simulateCommand({ scenario: 'sim.yaml', json: true, trace: file }, memory.io)).toBe(2);
+        expect(memory.stderr()).toBe(`${file}: cannot write the trace: ${code}\n`);
+        expect(memory.stdout()).toBe('');
+      }
     } finally {
       cleanup();
     }

@@ -22,17 +22,22 @@ import { SimulatedAgents } from './agents.js';
 import { compileBehavior } from './behavior.js';
 import type { Scenario, ScenarioEvent } from './scenario.js';
 import { isSettled, summarize, watchDeployments, type SimResult } from './result.js';
-import { recordTrace, type TraceEvent } from './trace.js';
+import { recordTrace, streamTrace, type TraceEvent, type TraceSink } from './trace.js';
 
 export interface RunOptions {
   /** Overrides the scenario's seed. */
   seed?: number;
-  /** Record the trace (it costs memory: a few hundred bytes an event). */
-  trace?: boolean;
+  /**
+   * `true` records the trace into `RunOutput.trace` (it costs memory: a few
+   * hundred bytes an event); a sink receives each event as it happens, in
+   * time order, and the run keeps none.
+   */
+  trace?: boolean | TraceSink;
 }
 
 export interface RunOutput {
   result: SimResult;
+  /** The recorded trace when `trace: true`, else null. */
   trace: TraceEvent[] | null;
 }
 
@@ -66,6 +71,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunOu
 
   const deployments = watchDeployments(engine);
   const trace = options.trace === true ? recordTrace(engine) : null;
+  if (typeof options.trace === 'function') streamTrace(engine, options.trace);
   const script = schedule(scenario.events, identity(scenario.job), sim);
   const submitted = engine.submit(scenario.job);
   if (submitted.deployment === null) {

@@ -47,9 +47,37 @@ export function traceLine(event: TraceEvent): string {
   return `${JSON.stringify(event)}\n`;
 }
 
-/** The trace file's text (for small traces; large ones are written a batch of lines at a time). */
+/** The trace file's text (for small traces; large ones go through `traceWriter`). */
 export function formatTrace(events: readonly TraceEvent[]): string {
   return events.map(traceLine).join('');
+}
+
+/** Receives each trace event as the engine emits it, in time order. */
+export type TraceSink = (event: TraceEvent) => void;
+
+/** A trace of millions of lines is written as it happens, a batch at a time: never held whole. */
+export interface TraceWriter {
+  sink: TraceSink;
+  /** Writes the lines still batched; call it once the run is over. */
+  flush: () => void;
+}
+
+/** Batches about this many characters of lines per write: few system calls, little memory. */
+const TRACE_BATCH_CHARS = 64 * 1024;
+
+/** Turns events into trace lines and hands them to `write` in batches, in order. */
+export function traceWriter(write: (text: string) => void): TraceWriter {
+  let batch = '';
+  const flush = (): void => {
+    if (batch === '') return;
+    write(batch);
+    batch = '';
+  };
+  const sink = (event: TraceEvent): void => {
+    batch += traceLine(event);
+    if (batch.length >= TRACE_BATCH_CHARS) flush();
+  };
+  return { sink, flush };
 }
 
 /** The part of the engine a recorder listens to. */
@@ -57,14 +85,19 @@ export interface EventSource {
   on<K extends keyof EngineEvents>(event: K, listener: EngineEvents[K]): unknown;
 }
 
-/** Records every trace event the engine emits from now on. */
-export function recordTrace(engine: EventSource): TraceEvent[] {
-  const events: TraceEvent[] = [];
+/** Sends every trace event the engine emits from now on to `sink`. */
+export function streamTrace(engine: EventSource, sink: TraceSink): void {
   for (const type of TRACE_TYPES) {
     const listener = (payload: { at: number; deployment: string }): void => {
-      events.push(traceEvent(type, payload));
+      sink(traceEvent(type, payload));
     };
     engine.on(type, listener as EngineEvents[typeof type]);
   }
+}
+
+/** Records every trace event the engine emits from now on (it costs memory: a few hundred bytes an event). */
+export function recordTrace(engine: EventSource): TraceEvent[] {
+  const events: TraceEvent[] = [];
+  streamTrace(engine, (event) => events.push(event));
   return events;
 }

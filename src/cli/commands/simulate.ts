@@ -11,8 +11,8 @@ import { SingleBar } from 'cli-progress';
 import { monteCarlo } from '../../sim/monteCarlo.js';
 import { runScenario, ScenarioRunError } from '../../sim/run.js';
 import { loadScenario, type ReadJobFile, type SourcedProblem } from '../../sim/scenario.js';
-import { traceLine, type TraceEvent } from '../../sim/trace.js';
-import { ExitCode, InputError, reportError, UsageError } from '../errors.js';
+import { traceWriter, type TraceWriter } from '../../sim/trace.js';
+import { ExitCode, InputError, reportError, RunError, UsageError } from '../errors.js';
 import { JOBSPEC_INPUT, readInput, type InputKind } from '../input.js';
 import type { CliIO } from '../io.js';
 import { colorsFor } from '../print/colors.js';
@@ -64,10 +64,15 @@ async function simulate(args: SimulateArgs, io: CliIO): Promise<number> {
       io.stdout.write(args.json ? aggregateJson(aggregate) : aggregateReport(input.source, scenario.description, aggregate, colors));
       return ExitCode.Ok;
     }
-    const { result, trace } = runScenario(scenario, { seed, trace: args.trace !== undefined });
-    if (args.trace !== undefined && trace !== null) writeTrace(args.trace, trace, io);
-    io.stdout.write(args.json ? resultJson(result) : resultReport(input.source, scenario.description, result, colors));
-    return ExitCode.Ok;
+    const traceFile = args.trace === undefined ? null : openTraceFile(args.trace, io);
+    try {
+      const { result } = runScenario(scenario, { seed, trace: traceFile?.sink });
+      traceFile?.flush();
+      io.stdout.write(args.json ? resultJson(result) : resultReport(input.source, scenario.description, result, colors));
+      return ExitCode.Ok;
+    } finally {
+      traceFile?.close();
+    }
   } catch (error) {
     if (error instanceof ScenarioRunError) throw InputError.single(input.source, error.message, error.path);
     throw error;
@@ -95,27 +100,33 @@ function writeProblems(problems: readonly SourcedProblem[], io: CliIO): void {
   io.stderr.write(`${lines.join('\n')}\n`);
 }
 
-/** Writes in batches: a trace of a large fleet holds millions of lines. */
-function writeTrace(file: string, trace: readonly TraceEvent[], io: CliIO): void {
+/**
+ * Opened before the run, so a trace file that cannot be written is bad input
+ * reported at once; the run's lines go to it as they are made (a trace of a
+ * large fleet holds millions of lines: it is never held whole).
+ */
+function openTraceFile(file: string, io: CliIO): TraceWriter & { close: () => void } {
+  const problem = (error: unknown): string => `cannot write the trace: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
   let fd: number;
   try {
     fd = openSync(resolve(io.cwd, file), 'w');
   } catch (error) {
-    throw InputError.single(file, `cannot write the trace: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw InputError.single(file, problem(error));
   }
-  try {
-    let batch = '';
-    for (const event of trace) {
-      batch += traceLine(event);
-      if (batch.length > 1 << 20) {
-        writeSync(fd, batch);
-        batch = '';
-      }
+  const writer = traceWriter((text) => {
+    try {
+      writeFully(fd, text);
+    } catch (error) {
+      throw new RunError(`${file}: ${problem(error)}`);
     }
-    writeSync(fd, batch);
-  } finally {
-    closeSync(fd);
-  }
+  });
+  return { ...writer, close: () => closeSync(fd) };
+}
+
+/** `writeSync` may write part of its bytes (a full disk): write the rest until it throws. */
+function writeFully(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
 }
 
 /** A progress bar on standard error, only when it is a terminal. */
