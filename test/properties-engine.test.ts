@@ -39,14 +39,17 @@ type Rule = keyof typeof INVARIANTS;
  * An engine decision (docs/engine-decisions.md, §4): `immediate` has no
  * deadline, so a node that never reports (a hung agent, or one cut off before
  * its `started` arrives and never back) keeps its deployment `in_progress`
- * until `total_timeout`, or forever without one. The liveness property leaves
- * those scenarios out; the `it.fails` test at the end pins the behavior, so a
- * change of the decision turns it red and this exclusion can go.
+ * until `total_timeout`, or forever without one. `total_timeout` does not
+ * bound a pipeline's node that joins or reconnects after completion (it is
+ * updated directly, §7). The liveness property leaves those scenarios out;
+ * the `it.fails` test at the end pins the behavior, so a change of the
+ * decision turns it red and this exclusion can go.
  */
 function immediateWaitsForeverOnSilentNode(scenario: RolloutScenario): boolean {
   const deployment = scenario.spec.deployment as { strategy?: string } | undefined;
   const timeouts = scenario.spec.timeouts as { total_timeout?: number } | undefined;
-  if ((deployment?.strategy ?? 'immediate') !== 'immediate' || (timeouts?.total_timeout ?? 0) > 0) return false;
+  const lateJoiner = scenario.events.some((e) => e.do === 'connect' || e.do === 'join');
+  if ((deployment?.strategy ?? 'immediate') !== 'immediate' || ((timeouts?.total_timeout ?? 0) > 0 && !lateJoiner)) return false;
   const silent = Object.values(scenario.behaviors).some((b) => b.silent === true);
   const cutOff = scenario.events.some((e) => e.do === 'disconnect');
   return silent || cutOff;
