@@ -156,23 +156,20 @@ export class Engine {
 
   reportExecution(report: ExecutionReport): void {
     if (this.store !== null) return void this.accept({ type: 'report.execution', report });
-    this.enter('report.execution');
-    try {
-      this.core.now = this.clock.now();
-      onExecution(this.core, report);
-      offerCapacity(this.core);
-    } finally {
-      this.leave();
-    }
+    this.unjournaled('report.execution', onExecution, report);
+  }
+
+  reportHealth(report: HealthReport): void {
+    if (this.store !== null) return void this.accept({ type: 'report.health', report });
+    this.unjournaled('report.health', onHealth, report);
   }
 
   /** As `accept`, without building the journal's input object when there is no journal (the hot path). */
-  reportHealth(report: HealthReport): void {
-    if (this.store !== null) return void this.accept({ type: 'report.health', report });
-    this.enter('report.health');
+  private unjournaled<R>(type: 'report.execution' | 'report.health', handle: (core: EngineCore, report: R) => void, report: R): void {
+    this.enter(type);
     try {
       this.core.now = this.clock.now();
-      onHealth(this.core, report);
+      handle(this.core, report);
       offerCapacity(this.core);
     } finally {
       this.leave();

@@ -61,7 +61,7 @@ export const TERMINAL: ReadonlySet<string> = new Set(['completed', 'rolled_back'
 /** States in which the deployment still starts and judges nodes. */
 export const ACTIVE: ReadonlySet<string> = new Set(['pending', 'in_progress', 'paused', 'awaiting_promotion']);
 /** States a settled run may end in: finished, or waiting for an operator or for nodes. */
-export const AT_REST: ReadonlySet<string> = new Set(['completed', 'rolled_back', 'canceled', 'failed', 'awaiting_promotion', 'paused', 'pending']);
+const AT_REST: ReadonlySet<string> = new Set(['completed', 'rolled_back', 'canceled', 'failed', 'awaiting_promotion', 'paused', 'pending']);
 /** Failure reasons that are not the failure rule. */
 export const NOT_THE_RULE: ReadonlySet<string> = new Set(['aborted', 'total_timeout', 'queue_timeout', 'superseded']);
 
