@@ -237,7 +237,7 @@ describe.skipIf(!POSTGRES_INSTALLED)('PostgresStore on a real PostgreSQL server'
       a.leadership.onLost((error) => lost.push(error));
       // A's renewals stop reaching the database (a partition): its lease runs out there while A's own view still says it leads.
       await admin.query(`UPDATE ${schema}.lease SET expires_at = clock_timestamp()`);
-      expect(await b.leadership.acquire()).toEqual({ holder: 'b', epoch: 2 });
+      expect(await b.leadership.acquire()).toMatchObject({ holder: 'b', epoch: 2, takeover: { from: 'a' } });
       expect(a.leadership.isLeader()).toBe(true);
       const refused = await rejection(Promise.all([a.append(health(2)), a.appendBatch([health(3), health(4)]), a.compact(snapshotOf(9))]));
       expect(refused).toBeInstanceOf(FencedError);
@@ -290,7 +290,8 @@ describe.skipIf(!POSTGRES_INSTALLED)('PostgresStore on a real PostgreSQL server'
         const frozenAt = performance.now();
         const standby = await openStore({ schema, holder: 'standby', leaseMs, renewMs: 200 });
         const grant = await standby.leadership.waitForLease();
-        expect(grant).toEqual({ holder: 'standby', epoch: 2 });
+        expect(grant).toMatchObject({ holder: 'standby', epoch: 2, takeover: { from: 'frozen-writer' } });
+        expect(grant.takeover!.afterExpiryMs).toBeLessThan(leaseMs); // woken by the expiry it was told, not by polling
         expect(performance.now() - frozenAt).toBeGreaterThanOrEqual(leaseMs - 250); // it waited for the lease to run out (renewals every 200 ms)
         const { journal } = await standby.load();
         await standby.append(health(1_000));

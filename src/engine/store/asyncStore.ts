@@ -41,6 +41,12 @@ export interface LeaseGrant {
   holder: string;
   /** Grows by one at every change of leader; a write carrying an older epoch is refused by the database. */
   epoch: number;
+  /**
+   * Set when the lease was taken from a replica whose lease ran out (not
+   * released): who it was and how long after its expiry the takeover came,
+   * both as the database saw them.
+   */
+  takeover?: { from: string; afterExpiryMs: number };
 }
 
 export interface Leadership {
