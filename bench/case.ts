@@ -1,11 +1,12 @@
 /**
  * One bench case, run by run.ts in a fresh `node --expose-gc` process so its
  * memory figures are its own. Usage: `node --expose-gc dist/bench/case.js
- * <engine-rolling|sim-rolling|monte-carlo> <nodes> [repeats|runs]`.
+ * <engine-rolling|sim-rolling|monte-carlo|postgres-store> <nodes> [repeats|runs|failover trials]`.
  * Prints one line, `RESULT <json>`, on standard output.
  */
 import { runEngineRolling } from './cases/engineRolling.js';
 import { runMonteCarloCanary } from './cases/monteCarloCanary.js';
+import { runPostgresStore } from './cases/postgresStore.js';
 import { runSimRolling } from './cases/simRolling.js';
 import { resultLine } from './resultLine.js';
 
@@ -17,8 +18,10 @@ async function main(name: string | undefined, nodes: number, extra: number | und
       return runSimRolling(nodes, extra ?? 1);
     case 'monte-carlo':
       return runMonteCarloCanary(nodes, extra ?? 1000);
+    case 'postgres-store':
+      return runPostgresStore(extra ?? 50);
     default:
-      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling or monte-carlo`);
+      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo or postgres-store`);
   }
 }
 

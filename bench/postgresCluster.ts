@@ -14,9 +14,9 @@ import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
-/** The one line printed when a test or bench case is skipped. */
+/** Why a test file or bench case is skipped, and how to get it to run: printed on one line. */
 export const POSTGRES_MISSING =
-  'PostgreSQL is not installed, skipping its tests: `apt-get install -y postgresql` (Debian/Ubuntu; .ci/run does this) and run again';
+  'PostgreSQL is not installed (no initdb in /usr/lib/postgresql/*/bin or $FLEET_ROLLOUT_PG_BIN): `apt-get install -y postgresql` (Debian/Ubuntu; .ci/run does this), then run again';
 
 const DEBIAN_BIN_ROOT = '/usr/lib/postgresql';
 const SUPERUSER = 'fleet';

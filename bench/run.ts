@@ -10,13 +10,15 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { PostgresStoreResult } from './cases/postgresStore.js';
+import { findPostgresBin, POSTGRES_MISSING } from './postgresCluster.js';
 import { parseResult } from './resultLine.js';
 import { judgeTargets, type CaseResult, type Verdict } from './targets.js';
 
 interface CaseRun {
-  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo';
+  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store';
   nodes: number;
-  /** Repeats (sim-rolling) or runs (monte-carlo). */
+  /** Repeats (sim-rolling), runs (monte-carlo) or failover trials (postgres-store). */
   extra?: number;
 }
 
@@ -26,6 +28,8 @@ const CASES: CaseRun[] = [
   { name: 'sim-rolling', nodes: 100_000, extra: 3 },
   { name: 'sim-rolling', nodes: 1_000_000, extra: 1 },
   { name: 'monte-carlo', nodes: 1_000, extra: 1_000 },
+  // Starts a throwaway PostgreSQL cluster; skipped (one line) when PostgreSQL is not installed.
+  { name: 'postgres-store', nodes: 0, extra: 50 },
 ];
 
 /** Room for a 1M-node run to show its real figure (a MISS) instead of dying at the default heap limit. */
@@ -59,7 +63,7 @@ function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
-function caseRow(r: CaseResult): string[] {
+function caseRow(r: Exclude<CaseResult, PostgresStoreResult>): string[] {
   switch (r.case) {
     case 'engine-rolling':
       return [r.case, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${rate(r.health_per_s)} health, ${rate(r.inputs_per_s)} inputs`, mib(r.memory.peak_rss), `${Math.round(r.heap_per_node)} B`, '-'];
@@ -77,6 +81,23 @@ function caseRow(r: CaseResult): string[] {
     case 'monte-carlo':
       return [`${r.case} (${num(r.runs)} runs)`, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${rate(r.events_per_s)} est., ${r.runs_per_s.toFixed(0)} runs/s`, mib(r.peak_rss), '-', '-'];
   }
+}
+
+/** The PostgreSQL store's figures: durable appends of health reports, and the lease's failover. */
+function postgresLines(r: PostgresStoreResult): string[] {
+  const appends = (label: string, f: PostgresStoreResult['one_at_a_time']): string =>
+    row([label, num(f.entries), time(f.wall_ms), time(f.cpu_ms), `${num(Math.round(f.per_s))}/s`, num(f.commits), `p50 ${(f.latency.p50_us / 1000).toFixed(2)} ms, p99 ${(f.latency.p99_us / 1000).toFixed(2)} ms`]);
+  const { failover: fo } = r;
+  return [
+    `PostgreSQL store (${r.server}; entries of ${r.entry_bytes} B):`,
+    row(['appends', 'entries', 'wall time', 'cpu time', 'durable appends', 'commits', 'append to durable']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---']),
+    appends('one at a time', r.one_at_a_time),
+    appends(`batches of ${num(r.batched.batch)}`, r.batched),
+    appends(`${num(r.concurrent.agents)} concurrent agents`, r.concurrent),
+    `failover over ${fo.trials} SIGKILLed leaders (lease ${fo.lease_ms} ms, renewal ${fo.renew_ms} ms): lease expiry to standby's acquire p50 ${fo.after_expiry.p50_ms} ms, p99 ${fo.after_expiry.p99_ms} ms, max ${fo.after_expiry.max_ms} ms (database time); kill to acquire p50 ${fo.after_kill.p50_ms} ms, p99 ${fo.after_kill.p99_ms} ms`,
+    '',
+  ];
 }
 
 function verdictRow(v: Verdict): string[] {
@@ -103,8 +124,15 @@ const results: CaseResult[] = [];
 const errors: Array<{ run: CaseRun; error: string }> = [];
 /** The 1-minute load average before each case: above the core count, wall times stretch past CPU times. */
 const loads: number[] = [];
+const skipped: string[] = [];
+const ran: CaseRun[] = [];
 for (const run of selected) {
-  process.stderr.write(`bench: ${run.name} ${num(run.nodes)} nodes ...\n`);
+  if (run.name === 'postgres-store' && findPostgresBin() === null) {
+    skipped.push(`skipped ${run.name}: ${POSTGRES_MISSING}`);
+    continue;
+  }
+  ran.push(run);
+  process.stderr.write(`bench: ${run.name}${run.nodes > 0 ? ` ${num(run.nodes)} nodes` : ''} ...\n`);
   loads.push(Number(loadavg()[0]!.toFixed(2)));
   const outcome = await runChild(run);
   if ('error' in outcome) errors.push({ run, error: outcome.error });
@@ -112,17 +140,19 @@ for (const run of selected) {
 }
 
 const verdicts = judgeTargets(results);
+const caseRows = results.filter((r): r is Exclude<CaseResult, PostgresStoreResult> => r.case !== 'postgres-store').map((r) => row(caseRow(r)));
 const lines = [
-  row(['case', 'nodes', 'wall time', 'cpu time', 'events/s', 'peak RSS', 'heap/node', 'vs loop']),
-  row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
-  ...results.map((r) => row(caseRow(r))),
-  '',
+  ...(caseRows.length === 0
+    ? []
+    : [row(['case', 'nodes', 'wall time', 'cpu time', 'events/s', 'peak RSS', 'heap/node', 'vs loop']), row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']), ...caseRows, '']),
+  ...results.filter((r): r is PostgresStoreResult => r.case === 'postgres-store').flatMap(postgresLines),
+  ...skipped,
   row(['issue', 'target', 'figure', 'verdict', 'by CPU time']),
   row(['---', '---', '---', '---', '---']),
   ...verdicts.map((v) => row(verdictRow(v))),
   '',
   'command: npm run bench',
-  ...selected.map((run) => `  node ${argsOf(run).join(' ').replace(CASE_FILE, 'dist/bench/case.js')}`),
+  ...ran.map((run) => `  node ${argsOf(run).join(' ').replace(CASE_FILE, 'dist/bench/case.js')}`),
   `machine: ${Object.entries(machine(loads)).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   ...errors.map(({ run, error }) => `FAILED ${run.name} ${run.nodes}: ${error}`),
 ];

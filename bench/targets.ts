@@ -5,9 +5,10 @@
  */
 import type { EngineRollingResult } from './cases/engineRolling.js';
 import type { MonteCarloResult } from './cases/monteCarloCanary.js';
+import type { PostgresStoreResult } from './cases/postgresStore.js';
 import type { SimRollingResult } from './cases/simRolling.js';
 
-export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult;
+export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult;
 
 export interface Verdict {
   issue: string;
@@ -24,6 +25,8 @@ export interface Verdict {
 }
 
 const GIB = 1024 ** 3;
+/** docs/replicas.md: a standby acquires within this long after the dead leader's lease expired. */
+const FAILOVER_SLACK_MS = 100;
 
 function engine(results: CaseResult[], nodes: number): EngineRollingResult | undefined {
   return results.find((r): r is EngineRollingResult => r.case === 'engine-rolling' && r.nodes === nodes);
@@ -33,6 +36,10 @@ function sim(results: CaseResult[], nodes: number): SimRollingResult | undefined
 }
 function monteCarlo(results: CaseResult[]): MonteCarloResult | undefined {
   return results.find((r): r is MonteCarloResult => r.case === 'monte-carlo');
+}
+
+function postgres(results: CaseResult[]): PostgresStoreResult | undefined {
+  return results.find((r): r is PostgresStoreResult => r.case === 'postgres-store');
 }
 
 function judge(issue: string, target: string, measured: { figure: string; pass: boolean; cpu?: string } | undefined): Verdict {
@@ -45,8 +52,10 @@ export function judgeTargets(results: CaseResult[]): Verdict[] {
   const s100k = sim(results, 100_000);
   const s1m = sim(results, 1_000_000);
   const mc = monteCarlo(results);
+  const pg = postgres(results);
   const ENGINE = 'Rollout engine';
   const SIM = 'What-if simulator #6';
+  const REPLICAS = 'Replicas #10';
   return [
     judge(ENGINE, '>= 300k health events/s, 100k nodes, one process', e100k && {
       figure: `${Math.round(e100k.health_per_s).toLocaleString('en-US')}/s over the rollout (inside reportHealth alone: ${Math.round(e100k.health_only_per_s).toLocaleString('en-US')}/s)`,
@@ -79,6 +88,14 @@ export function judgeTargets(results: CaseResult[]): Verdict[] {
       figure: `${(mc.wall_ms / 1000).toFixed(2)} s (${mc.threads} threads)`,
       pass: mc.wall_ms < 10_000,
       cpu: `${(mc.cpu_ms / 1000).toFixed(2)} s of CPU: >= ${(mc.cpu_ms / 1000 / mc.threads).toFixed(2)} s on ${mc.threads} idle cores`,
+    }),
+    judge(REPLICAS, 'PostgreSQL: >= 20,000 durable health reports/s (batched or concurrent)', pg && {
+      figure: `batched ${Math.round(pg.batched.per_s).toLocaleString('en-US')}/s, concurrent ${Math.round(pg.concurrent.per_s).toLocaleString('en-US')}/s`,
+      pass: Math.max(pg.batched.per_s, pg.concurrent.per_s) >= 20_000,
+    }),
+    judge(REPLICAS, `lease failover: standby leads within lease + ${FAILOVER_SLACK_MS} ms of the leader's death (p99)`, pg && {
+      figure: `p99 ${pg.failover.after_kill.p99_ms} ms after the kill (lease ${pg.failover.lease_ms} ms); p99 ${pg.failover.after_expiry.p99_ms} ms after expiry`,
+      pass: pg.failover.after_kill.p99_ms <= pg.failover.lease_ms + FAILOVER_SLACK_MS,
     }),
   ];
 }

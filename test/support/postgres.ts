@@ -11,7 +11,7 @@ import { findPostgresBin, POSTGRES_MISSING } from '../../bench/postgresCluster.j
 export { startPostgresCluster, type PostgresCluster } from '../../bench/postgresCluster.js';
 
 export const POSTGRES_INSTALLED = findPostgresBin() !== null;
-if (!POSTGRES_INSTALLED) console.warn(POSTGRES_MISSING);
+if (!POSTGRES_INSTALLED) console.warn(`skipping the PostgreSQL store's tests: ${POSTGRES_MISSING}`);
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const STORE_SOURCES = ['src/engine/store/postgresStore.ts', 'src/engine/store/postgresObserver.ts', 'src/engine/store/asyncStore.ts'];
