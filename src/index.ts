@@ -6,3 +6,5 @@ export * from './spec/index.js';
 export * from './selector/index.js';
 export * from './engine/index.js';
 export { SqliteStore, StoreFileError, type SqliteStoreOptions } from './engine/store/sqliteStore.js';
+export { PostgresStore, FencedError, PostgresStoreError, type PostgresStoreOptions, type AsyncStore, type Leadership, type LeaseGrant, type StoreState } from './engine/store/postgresStore.js';
+export { PostgresObserver, type LeaseView, type PostgresObserverOptions } from './engine/store/postgresObserver.js';
