@@ -127,19 +127,48 @@ describe('§3 label keys named like Object.prototype members are ordinary keys',
   });
 });
 
+describe('§3 v1.1 empty values and sets select as the contract says', () => {
+  const labelled = [node('e', { zone: '' }), node('a', { zone: 'a' }), node('none', {}), node('big', { zone: '12', cores: '+16' })];
+  it.each([
+    ['zone=', ['e']],
+    ['zone!=', ['a', 'none', 'big']],
+    ['zone in ()', []],
+    ['zone notin ()', ['e', 'a', 'none', 'big']],
+    ['zone in (a,)', ['a']],
+    ['zone in (a,,)', ['e', 'a']],
+    ['zone notin (a,,)', ['none', 'big']],
+  ])('§3 %s', (expression, ids) => {
+    expect(eligibleIds({ match_expressions: [expression] }, labelled)).toEqual(ids);
+  });
+
+  it('§3 ">" and "<" hold only for labels that are integers (Go ParseInt rules: a sign, digits, 64 bits)', () => {
+    const nodes = [
+      node('n5', { cores: '5' }),
+      node('plus', { cores: '+16' }),
+      node('neg', { cores: '-2' }),
+      node('text', { cores: 'v8' }),
+      node('huge', { cores: '99999999999999999999' }),
+      node('none', {}),
+    ];
+    expect(eligibleIds({ match_expressions: ['cores>4'] }, nodes)).toEqual(['n5', 'plus']);
+    expect(eligibleIds({ match_expressions: ['cores<5'] }, nodes)).toEqual(['neg']);
+    expect(eligibleIds({ match_expressions: ['cores>0,cores<10'] }, nodes)).toEqual(['n5']);
+  });
+});
+
 describe('§3 an expression that does not parse', () => {
   it('§3 compileSelector throws an error naming the expression and the column', () => {
     let thrown: unknown;
     try {
-      compileSelector({ match_expressions: ['region=us-east', 'zone !='] });
+      compileSelector({ match_expressions: ['region=us-east', 'zone in ('] });
     } catch (error) {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(InvalidSelectorExpressionError);
     expect(thrown).toMatchObject({
-      expression: 'zone !=',
-      column: 8,
-      message: 'invalid selector expression "zone !=": expected a value after "!=" at column 8, found end of input',
+      expression: 'zone in (',
+      column: 10,
+      message: 'invalid selector expression "zone in (": expected "," or ")" in the list of values at column 10, found end of input',
     });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSelectorExpression, type Requirement } from '../src/selector/index.js';
+import { formatRequirement, parseSelectorExpression, type Requirement } from '../src/selector/index.js';
 
 function parsed(text: string): Requirement[] {
   const result = parseSelectorExpression(text);
@@ -47,6 +47,49 @@ describe('§3 expression grammar: each form', () => {
   });
 });
 
+describe('§3 v1.1 empty values and sets, as in Kubernetes', () => {
+  it.each([
+    ['zone=', [{ key: 'zone', operator: 'in', values: [''] }]],
+    ['zone==', [{ key: 'zone', operator: 'in', values: [''] }]],
+    ['zone != ', [{ key: 'zone', operator: 'notin', values: [''] }]],
+    ['zone=,a', [{ key: 'zone', operator: 'in', values: [''] }, { key: 'a', operator: 'exists', values: [] }]],
+    ['zone in ()', [{ key: 'zone', operator: 'in', values: [] }]],
+    ['zone notin ( )', [{ key: 'zone', operator: 'notin', values: [] }]],
+    ['zone in (a,)', [{ key: 'zone', operator: 'in', values: ['a'] }]],
+    ['zone in (a, b ,)', [{ key: 'zone', operator: 'in', values: ['a', 'b'] }]],
+    ['zone in (a,,)', [{ key: 'zone', operator: 'in', values: ['a', ''] }]],
+    ['zone in (,a)', [{ key: 'zone', operator: 'in', values: ['', 'a'] }]],
+    ['zone in (,)', [{ key: 'zone', operator: 'in', values: [''] }]],
+    ['zone in (a,,b)', [{ key: 'zone', operator: 'in', values: ['a', '', 'b'] }]],
+  ])('§3 %j', (text, requirements) => {
+    expect(parsed(text)).toEqual(requirements);
+  });
+
+  it('§3 "x in (a,)" is "x in (a)"; a one-value set is the equality form', () => {
+    expect(parsed('x in (a,)')).toEqual(parsed('x in (a)'));
+    expect(parsed('x in (a,)')).toEqual(parsed('x=a'));
+  });
+
+  it('§3 the canonical text of empty values and sets parses back to the same requirement', () => {
+    for (const text of ['x=', 'x!=', 'x in ()', 'x notin ()', 'x in (a,,)', 'x in (,a)', 'x notin (a,,b)', 'x>7', 'x<0']) {
+      const [requirement] = parsed(text);
+      expect(parsed(formatRequirement(requirement!))).toEqual([requirement]);
+    }
+    expect(parsed('x in (a,,)').map(formatRequirement)).toEqual(['x in (a,,)']);
+    expect(parsed('x in ( )').map(formatRequirement)).toEqual(['x in ()']);
+  });
+});
+
+describe('§3 ">" and "<" compare integers, as in Kubernetes (docs/selection.md)', () => {
+  it.each([
+    ['cores>4', [{ key: 'cores', operator: 'gt', values: ['4'] }]],
+    ['cores < 16', [{ key: 'cores', operator: 'lt', values: ['16'] }]],
+    ['cores>0,cores<9223372036854775807', [{ key: 'cores', operator: 'gt', values: ['0'] }, { key: 'cores', operator: 'lt', values: ['9223372036854775807'] }]],
+  ])('§3 %j', (text, requirements) => {
+    expect(parsed(text)).toEqual(requirements);
+  });
+});
+
 describe('§3 whitespace between tokens is ignored', () => {
   it.each([
     ['  region = us-east  ', 'region=us-east'],
@@ -83,9 +126,6 @@ describe('§3 errors name the column, what was expected and what was found', () 
   it.each([
     ['', 1, 'empty expression: expected at least one requirement, such as "region=us-east"'],
     ['   ', 1, 'empty expression: expected at least one requirement, such as "region=us-east"'],
-    ['zone !=', 8, 'expected a value after "!=" at column 8, found end of input'],
-    ['zone=', 6, 'expected a value after "=" at column 6, found end of input'],
-    ['zone==,a', 7, 'expected a value after "==" at column 7, found ","'],
     ['zone===a', 7, 'expected a value after "==" at column 7, found "="'],
     ['a=b,', 5, 'expected a key or "!" after "," at column 5, found end of input'],
     [',a', 1, 'expected a key or "!" at column 1, found ","'],
@@ -93,12 +133,16 @@ describe('§3 errors name the column, what was expected and what was found', () 
     ['!', 2, 'expected a key after "!" at column 2, found end of input'],
     ['!=a', 1, 'expected a key or "!" at column 1, found "!="'],
     ['!a=b', 3, 'expected "," or end of input after a requirement at column 3, found "="'],
-    ['a b', 3, 'expected "=", "==", "!=", "in", "notin", "," or end of input after the key "a" at column 3, found "b"'],
-    ['a IN (x)', 3, 'expected "=", "==", "!=", "in", "notin", "," or end of input after the key "a" at column 3, found "IN"'],
+    ['a b', 3, 'expected "=", "==", "!=", ">", "<", "in", "notin", "," or end of input after the key "a" at column 3, found "b"'],
+    ['a IN (x)', 3, 'expected "=", "==", "!=", ">", "<", "in", "notin", "," or end of input after the key "a" at column 3, found "IN"'],
     ['a in x', 6, 'expected "(" after "in" at column 6, found "x"'],
     ['a notin', 8, 'expected "(" after "notin" at column 8, found end of input'],
-    ['a in ()', 7, 'expected a value after "(" at column 7, found ")"'],
-    ['a in (x,)', 9, 'expected a value after "," at column 9, found ")"'],
+    ['zone in (,', 11, 'expected "," or ")" in the list of values at column 11, found end of input'],
+    ['zone>', 6, 'expected an integer after ">" at column 6, found end of input'],
+    ['zone<=3', 6, 'expected an integer after "<" at column 6, found "="'],
+    ['zone>v2', 6, 'invalid value "v2" at column 6: ">" compares whole numbers: expected an integer from 0 to 9223372036854775807'],
+    ['zone>9223372036854775808', 6, 'invalid value "9223372036854775808" at column 6: ">" compares whole numbers: expected an integer from 0 to 9223372036854775807'],
+    ['zone>1.5', 6, 'invalid value "1.5" at column 6: ">" compares whole numbers: expected an integer from 0 to 9223372036854775807'],
     ['a in (x', 8, 'expected "," or ")" in the list of values at column 8, found end of input'],
     ['a in (x y)', 9, 'expected "," or ")" in the list of values at column 9, found "y"'],
     ['a in (x)), b', 9, 'expected "," or end of input after a requirement at column 9, found ")"'],

@@ -17,7 +17,9 @@ const wideRequirementArb = requirementArb(keyArb, nameArb);
 // Small pools, so that generated selectors and labels often meet; some keys are
 // Object.prototype member names, which must behave like any other key.
 const poolKeys = ['region', 'tier', 'in', 'constructor', 'toString', 'hasOwnProperty', 'x.io/zone'];
-const poolValues = ['a', 'b', 'us-east', 'constructor', 'in'];
+const poolValues = ['a', 'b', 'us-east', 'constructor', 'in', '', '5', '10'];
+// Node labels are not bound by the selector's value rules: signs, and integers beyond 64 bits, for ">" and "<".
+const labelValues = [...poolValues, '-3', '+7', '99999999999999999999'];
 const poolRequirementArb = requirementArb(fc.constantFrom(...poolKeys), fc.constantFrom(...poolValues));
 
 function requirementArb(key: fc.Arbitrary<string>, value: fc.Arbitrary<string>): fc.Arbitrary<Requirement> {
@@ -26,14 +28,22 @@ function requirementArb(key: fc.Arbitrary<string>, value: fc.Arbitrary<string>):
     fc.record({
       key,
       operator: fc.constantFrom('in' as const, 'notin' as const),
-      values: fc.uniqueArray(value, { minLength: 1, maxLength: 4 }),
+      // §3 v1.1: the empty value and the empty set are requirements too.
+      values: fc.uniqueArray(fc.oneof(value, fc.constant('')), { minLength: 0, maxLength: 4 }),
+    }),
+    fc.record({
+      key,
+      operator: fc.constantFrom('gt' as const, 'lt' as const),
+      values: fc.tuple(fc.constantFrom('0', '1', '7', '10', '9223372036854775807')).map((v) => [...v]),
     }),
   );
 }
 
 /** The same requirement in one of the other spellings the grammar allows, with random blanks between tokens. */
 function spell(r: Requirement, variant: number, blank: string): string {
-  const list = `(${blank}${r.values.join(`${blank},${blank}`)}${blank})`;
+  // One comma before ")" only ends the list, so an empty last value needs a second one.
+  const trailing = r.values[r.values.length - 1] === '' ? ',' : '';
+  const list = `(${blank}${r.values.join(`${blank},${blank}`)}${trailing}${blank})`;
   switch (r.operator) {
     case 'exists':
       return `${blank}${r.key}${blank}`;
@@ -45,6 +55,10 @@ function spell(r: Requirement, variant: number, blank: string): string {
     case 'notin':
       if (r.values.length === 1 && variant % 2 === 0) return `${r.key}${blank}!=${blank}${r.values[0]}`;
       return `${r.key} notin${blank}${list}`;
+    case 'gt':
+      return `${r.key}${blank}>${blank}${r.values[0]}`;
+    case 'lt':
+      return `${r.key}${blank}<${blank}${r.values[0]}`;
   }
 }
 
@@ -64,6 +78,13 @@ function referenceEligible(
     if (r.operator === 'absent' && has(r.key)) return false;
     if (r.operator === 'in' && !listed) return false;
     if (r.operator === 'notin' && listed) return false;
+    if (r.operator === 'gt' || r.operator === 'lt') {
+      const text = node.labels[r.key] ?? '';
+      if (!has(r.key) || !/^[+-]?[0-9]+$/.test(text)) return false;
+      const [label, bound] = [BigInt(text), BigInt(r.values[0]!)];
+      if (label >= 2n ** 63n || label < -(2n ** 63n)) return false;
+      if (r.operator === 'gt' ? !(label > bound) : !(label < bound)) return false;
+    }
   }
   if (selector.match_ids.length > 0 && !selector.match_ids.includes(node.id)) return false;
   return true;
@@ -117,7 +138,7 @@ describe('§3 properties of the expression grammar', () => {
 describe('§3 properties of eligibility', () => {
   const labelsArb = fc
     .tuple(
-      fc.dictionary(fc.constantFrom(...poolKeys, '__proto__'), fc.constantFrom(...poolValues), { maxKeys: 5 }),
+      fc.dictionary(fc.constantFrom(...poolKeys, '__proto__'), fc.constantFrom(...labelValues), { maxKeys: 5 }),
       fc.boolean(),
     )
     .map(([labels, nullPrototype]) => (nullPrototype ? Object.assign(Object.create(null) as Record<string, string>, labels) : labels));

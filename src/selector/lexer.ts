@@ -12,6 +12,8 @@ export type TokenKind =
   | 'equals' // =
   | 'doubleEquals' // ==
   | 'notEquals' // !=
+  | 'greaterThan' // >
+  | 'lessThan' // <
   | 'open' // (
   | 'close' // )
   | 'comma'
@@ -47,6 +49,10 @@ export class Lexer {
         return following === 0x3d ? this.take('notEquals', start + 2) : this.take('not', start + 1);
       case 0x3d: // =
         return following === 0x3d ? this.take('doubleEquals', start + 2) : this.take('equals', start + 1);
+      case 0x3e: // >
+        return this.take('greaterThan', start + 1);
+      case 0x3c: // <
+        return this.take('lessThan', start + 1);
       case 0x28:
         return this.take('open', start + 1);
       case 0x29:

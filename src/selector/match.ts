@@ -1,5 +1,5 @@
 import { parseSelectorExpression } from './parse.js';
-import type { Requirement } from './requirement.js';
+import { parseInt64, type Requirement } from './requirement.js';
 import type { FleetNode } from './types.js';
 
 /** The selector block of a JobSpec (or of a simulator override); every part is optional. */
@@ -76,10 +76,21 @@ function compileRequirement({ key, operator, values }: Requirement): NodePredica
         ? ({ labels }) => Object.hasOwn(labels, key) && isListed(labels[key])
         : ({ labels }) => !Object.hasOwn(labels, key) || !isListed(labels[key]);
     }
+    case 'gt':
+    case 'lt': {
+      // Like Kubernetes: a node lacking the key, or whose value is not an integer, does not match.
+      const bound = BigInt(values[0] ?? '0');
+      const holds = operator === 'gt' ? (n: bigint) => n > bound : (n: bigint) => n < bound;
+      return ({ labels }) => {
+        if (!Object.hasOwn(labels, key)) return false;
+        const number = parseInt64(labels[key] ?? '');
+        return number !== undefined && holds(number);
+      };
+    }
   }
 }
 
-/** A plain comparison for the common one-value case, a Set for lists. */
+/** A plain comparison for the common one-value case, a Set for lists (an empty one holds nothing). */
 function valueTest(values: string[]): (value: string | undefined) => boolean {
   if (values.length === 1) {
     const only = values[0];
