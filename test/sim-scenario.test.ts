@@ -202,6 +202,24 @@ describe('§9 scenario: every problem is reported at once, with its file and pat
     );
   });
 
+  it('§9 one bad node in the fleet or in a join does not make events naming the others unknown', async () => {
+    const fleet = {
+      nodes: [{ id: 'edge-001', labels: { env: 'production' } }, { id: 'edge-002', labels: { env: 5 } }],
+      groups: [{ count: 3, prefix: 'gen-' }],
+    };
+    const found = await problems({
+      ...BASE,
+      fleet,
+      events: [
+        { at: '1m', disconnect: ['edge-001', 'edge-002', 'gen-003'] },
+        { at: '2m', join: [{ id: 'late-1' }, { id: 'late-2', connected: 'yes' }] },
+        { at: '3m', connect: ['edge-001', 'late-1', 'late-2', 'edge-404'] },
+      ],
+    });
+    expect(found.map((problem) => problem.path)).toEqual(['fleet.nodes[1].labels.env', 'events[1].join[1].connected', 'events[2].connect[3]']);
+    expect(found[2]?.message).toMatch(/unknown node "edge-404"/);
+  });
+
   it('§9 a joining node must be new and valid', async () => {
     await expectProblem({ ...BASE, events: [{ at: '1m', join: [{ id: 'edge-001' }] }] }, 'events[0].join[0].id', /already in the fleet/);
     await expectProblem({ ...BASE, events: [{ at: '1m', join: [{ id: 'edge 9' }] }] }, 'events[0].join[0].id', /without whitespace/);

@@ -23,7 +23,12 @@ export interface FleetGroup {
   spread: Record<string, string[]>;
 }
 
-export type FleetResult = { ok: true; nodes: FleetNode[] } | { ok: false; errors: Problem[] };
+/**
+ * On failure, `ids` still lists every node id the block defines (nodes with
+ * other problems included), so that a scenario's events naming them are not
+ * also reported as unknown nodes.
+ */
+export type FleetResult = { ok: true; nodes: FleetNode[] } | { ok: false; errors: Problem[]; ids: string[] };
 
 /** A fleet larger than this would not fit in memory comfortably; the simulator bench uses 1,000,000. */
 export const MAX_FLEET_NODES = 10_000_000;
@@ -40,7 +45,7 @@ export function parseFleet(value: unknown, pathPrefix: string): FleetResult {
   const errors: Problem[] = [];
   if (!isRawObject(value)) {
     errors.push({ path: pathPrefix, message: `expected a fleet block (an object with nodes and groups), found ${describeValue(value)}` });
-    return { ok: false, errors };
+    return { ok: false, errors, ids: [] };
   }
   checkKnownKeys(value, FLEET_KEYS, pathPrefix, errors);
 
@@ -48,11 +53,18 @@ export function parseFleet(value: unknown, pathPrefix: string): FleetResult {
   // id -> where it was first defined, for duplicate messages; generated ids share their group's path string.
   const origins = new Map<string, string>();
 
+  // Ids of explicit nodes refused for another reason (a bad label ...): defined all the same.
+  const refusedIds: string[] = [];
+  const failed = (): FleetResult => ({ ok: false, errors, ids: [...nodes.map((node) => node.id), ...refusedIds] });
+
   const explicit = listAt(value, 'nodes', pathPrefix, errors);
   explicit.forEach((raw, index) => {
     const path = `${joinPath(pathPrefix, 'nodes')}[${index}]`;
     const node = parseNode(raw, path, errors);
-    if (node === undefined) return;
+    if (node === undefined) {
+      if (isRawObject(raw) && isIdentifier(raw.id)) refusedIds.push(raw.id);
+      return;
+    }
     const earlier = origins.get(node.id);
     if (earlier !== undefined) {
       errors.push({ path: `${path}.id`, message: `duplicate node id ${JSON.stringify(node.id)} (also ${earlier})` });
@@ -75,7 +87,7 @@ export function parseFleet(value: unknown, pathPrefix: string): FleetResult {
     }
     groups.push({ group, path });
   });
-  if (total > MAX_FLEET_NODES) return { ok: false, errors };
+  if (total > MAX_FLEET_NODES) return failed();
 
   // Ids within a group are distinct by construction, and two groups can only
   // collide when one prefix starts the other; otherwise checking generated ids
@@ -85,7 +97,7 @@ export function parseFleet(value: unknown, pathPrefix: string): FleetResult {
     addGenerated(generateGroup(group), path, trackGenerated, origins, nodes, errors);
   }
 
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, nodes };
+  return errors.length > 0 ? failed() : { ok: true, nodes };
 }
 
 /**
@@ -246,11 +258,15 @@ function identifier(raw: unknown, path: string, errors: Problem[], whenMissing: 
     errors.push({ path, message: whenMissing });
     return undefined;
   }
-  if (typeof raw !== 'string' || raw === '' || /\s/.test(raw)) {
+  if (!isIdentifier(raw)) {
     errors.push({ path, message: `expected a non-empty string without whitespace, found ${describeValue(raw)}` });
     return undefined;
   }
   return raw;
+}
+
+function isIdentifier(raw: unknown): raw is string {
+  return typeof raw === 'string' && raw !== '' && !/\s/.test(raw);
 }
 
 function listAt(block: RawObject, key: string, pathPrefix: string, errors: Problem[]): unknown[] {

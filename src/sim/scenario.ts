@@ -68,16 +68,23 @@ export async function loadScenario(input: string | Uint8Array, source: string, r
   const seed = raw.seed === undefined ? DEFAULT_SEED : readSeed(raw.seed, 'seed', problems);
   const horizon = raw.horizon === undefined ? DEFAULT_HORIZON_MS : readDuration(raw.horizon, 'horizon', problems, { allowZero: false });
   let fleet: FleetNode[] = [];
+  // The ids events may name: those of an invalid fleet too, so one bad node does not make its neighbours "unknown".
+  let fleetIds: string[] = [];
   if (raw.fleet === undefined) problems.push({ path: 'fleet', message: 'required: the nodes of the fleet (nodes and/or groups)' });
   else {
     const parsed = parseFleet(raw.fleet, 'fleet');
-    if (parsed.ok) fleet = parsed.nodes;
-    else problems.push(...parsed.errors);
+    if (parsed.ok) {
+      fleet = parsed.nodes;
+      fleetIds = fleet.map((node) => node.id);
+    } else {
+      problems.push(...parsed.errors);
+      fleetIds = parsed.ids;
+    }
   }
   if (raw.job === undefined) problems.push({ path: 'job', message: 'required: the JobSpec being rolled out (a file path or an inline JobSpec)' });
   const behavior = parseBehavior(raw.behavior, 'behavior', problems);
   const events = parseEvents(raw.events, 'events', problems, {
-    fleetIds: new Set(raw.events === undefined ? [] : fleet.map((node) => node.id)),
+    fleetIds: new Set(raw.events === undefined ? [] : fleetIds),
     horizon: horizon ?? DEFAULT_HORIZON_MS,
     submitted: (path) => jobs.specs.get(path),
   });

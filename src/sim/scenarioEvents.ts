@@ -40,18 +40,20 @@ export function parseEvents(value: unknown, path: string, problems: Problems, co
     return [];
   }
   const parsed: Array<{ event: ScenarioEvent; path: string }> = [];
+  // Ids named by join events that were refused (a bad node among them, a bad `at`): not unknown either.
+  const refusedJoins = new Set<string>();
   value.forEach((raw: unknown, index) => {
     const at = `${path}[${index}]`;
-    const event = parseEvent(raw, at, problems, context);
+    const event = parseEvent(raw, at, problems, context, refusedJoins);
     if (event !== undefined) parsed.push({ event, path: at });
   });
   // Stable: events at the same time keep their file order.
   parsed.sort((a, b) => a.event.at - b.event.at);
-  checkNodeNames(parsed, problems, context.fleetIds);
+  checkNodeNames(parsed, problems, context.fleetIds, refusedJoins);
   return parsed.map(({ event }) => event);
 }
 
-function parseEvent(raw: unknown, path: string, problems: Problems, context: EventContext): ScenarioEvent | undefined {
+function parseEvent(raw: unknown, path: string, problems: Problems, context: EventContext, refusedJoins: Set<string>): ScenarioEvent | undefined {
   if (!isRecord(raw)) {
     problems.push({ path, message: `expected an event such as { at: 15m, promote: true }, found ${describe(raw)}` });
     return undefined;
@@ -72,8 +74,10 @@ function parseEvent(raw: unknown, path: string, problems: Problems, context: Eve
     problems.push({ path, message: `expected exactly one action (${EVENT_ACTIONS.join(', ')}), found ${found}${advice}` });
     return undefined;
   }
-  const action = parseAction(actions[0]!, raw, path, problems, context);
-  return problems.length > before || at === undefined || action === undefined ? undefined : { ...action, at };
+  const action = parseAction(actions[0]!, raw, path, problems, context, refusedJoins);
+  if (problems.length === before && at !== undefined && action !== undefined) return { ...action, at };
+  if (action?.type === 'join') action.nodes.forEach((node) => refusedJoins.add(node.id));
+  return undefined;
 }
 
 function parseAction(
@@ -82,6 +86,7 @@ function parseAction(
   path: string,
   problems: Problems,
   context: EventContext,
+  refusedJoins: Set<string>,
 ): ScenarioAction | undefined {
   const value = raw[type];
   const at = joinPath(path, type);
@@ -99,7 +104,7 @@ function parseAction(
       return nodes === undefined ? undefined : { type, nodes };
     }
     case 'join':
-      return parseJoin(value, at, problems);
+      return parseJoin(value, at, problems, refusedJoins);
     case 'submit': {
       const spec = context.submitted(at);
       return spec === undefined ? undefined : { type, spec };
@@ -108,13 +113,14 @@ function parseAction(
 }
 
 /** Joined nodes are fleet nodes: the fleet's own node rules apply, with paths under `join`. */
-function parseJoin(value: unknown, path: string, problems: Problems): ScenarioAction | undefined {
+function parseJoin(value: unknown, path: string, problems: Problems, refusedJoins: Set<string>): ScenarioAction | undefined {
   if (!Array.isArray(value) || value.length === 0) {
     problems.push({ path, message: `expected a non-empty list of nodes such as { id: edge-900, labels: { env: production } }, found ${describe(value)}` });
     return undefined;
   }
   const fleet = parseFleet({ nodes: value }, path);
   if (fleet.ok) return { type: 'join', nodes: fleet.nodes };
+  fleet.ids.forEach((id) => refusedJoins.add(id));
   const inList = `${path}.nodes`;
   for (const problem of fleet.errors) {
     problems.push({ ...problem, path: problem.path.startsWith(inList) ? path + problem.path.slice(inList.length) : problem.path });
@@ -123,7 +129,12 @@ function parseJoin(value: unknown, path: string, problems: Problems): ScenarioAc
 }
 
 /** Walks the events in time order: a node must exist before it is named, and a joining id must be new. */
-function checkNodeNames(events: Array<{ event: ScenarioEvent; path: string }>, problems: Problems, fleetIds: ReadonlySet<string>): void {
+function checkNodeNames(
+  events: Array<{ event: ScenarioEvent; path: string }>,
+  problems: Problems,
+  fleetIds: ReadonlySet<string>,
+  refusedJoins: ReadonlySet<string>,
+): void {
   const joined = new Map<string, number>();
   const seconds = (ms: number): string => `${ms / 1000}s`;
   for (const { event, path } of events) {
@@ -137,7 +148,7 @@ function checkNodeNames(events: Array<{ event: ScenarioEvent; path: string }>, p
       });
     } else if (event.type === 'disconnect' || event.type === 'connect') {
       event.nodes.forEach((id, index) => {
-        if (fleetIds.has(id) || joined.has(id)) return;
+        if (fleetIds.has(id) || joined.has(id) || refusedJoins.has(id)) return;
         problems.push({
           path: `${path}.${event.type}[${index}]`,
           message: `unknown node ${JSON.stringify(id)}: not in the fleet, nor joined by an earlier event (events run in order of at)`,
