@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_BYTES, MAX_DEPTH, MAX_YAML_BYTES, parseDocument, type DocumentParseResult } from '../src/spec/document.js';
+import { MAX_ALIAS_EXPANSION, MAX_BYTES, MAX_DEPTH, MAX_YAML_BYTES, parseDocument, type DocumentParseResult } from '../src/spec/document.js';
 
 function problemOf(result: DocumentParseResult): string {
   if (result.ok) throw new Error(`expected a problem, got ${JSON.stringify(result.value)}`);
@@ -86,6 +86,35 @@ describe('§2 JobSpec documents: every bad input is a problem naming the file', 
     expect(problemOf(parseDocument('name: a\nname: b\n', 'job.yaml'))).toMatch(/^job\.yaml:2:1: .*unique/);
   });
 
+  it('§2 duplicate JSON keys are an error naming the field and both places, as in YAML', () => {
+    const result = parseDocument('{\n  "name": "a",\n  "deployment": {"strategy": "rolling",\n    "strategy": "canary"}\n}', 'job.json');
+    expect(result).toEqual({
+      ok: false,
+      problem: {
+        path: 'deployment.strategy',
+        message: 'duplicate key at line 4, column 5 (first at line 3, column 18): keys must be unique, in JSON as in YAML',
+      },
+    });
+  });
+
+  it.each([
+    ['top level', '{"name": "a", "name": "b"}', 'name'],
+    ['in a list', '{"nodes": [{"id": "n1"}, {"id": "n2", "labels": {"a": "1", "a": "2"}}]}', 'nodes[1].labels.a'],
+    ['spelled with an escape', '{"name": "a", "n\u0061me": "b"}', 'name'],
+    ['a key that is not a plain name', '{"meta": {"expanso.io/x": "1", "expanso.io/x": "2"}}', 'meta["expanso.io/x"]'],
+  ])('§2 duplicate JSON keys: %s', (_case, text, path) => {
+    const result = parseDocument(text, 'f.json');
+    expect(result.ok ? undefined : result.problem.path).toBe(path);
+  });
+
+  it('§2 equal keys in different objects are not duplicates', () => {
+    expect(valueOf(parseDocument('{"a": {"x": 1}, "b": {"x": 2}, "c": [{"x": 3}, {"x": 4}]}', 'f.json'))).toEqual({
+      a: { x: 1 },
+      b: { x: 2 },
+      c: [{ x: 3 }, { x: 4 }],
+    });
+  });
+
   it('§2 several YAML documents are an error', () => {
     expect(problemOf(parseDocument('name: a\n---\nname: b\n', 'job.yaml'))).toBe(
       'job.yaml:2:1: holds 2 YAML documents; a JobSpec file holds exactly one',
@@ -108,7 +137,33 @@ describe('§2 JobSpec documents: every bad input is a problem naming the file', 
       const previous = String.fromCharCode(name.charCodeAt(0) - 1);
       levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(', ')}]`);
     }
-    expect(problemOf(parseDocument(levels.join('\n'), 'bomb.yaml'))).toMatch(/^bomb\.yaml: YAML aliases expand too much/);
+    expect(problemOf(parseDocument(levels.join('\n'), 'bomb.yaml'))).toMatch(
+      /^bomb\.yaml: YAML aliases expand too much: the document's \d+ nodes become more than \d+ \(aliases may add at most 1,000,000 nodes\)$/,
+    );
+  });
+
+  it('§2 the alias limit is by expansion, not count: one anchor reused 150 times is accepted', () => {
+    const nodes = Array.from({ length: 150 }, (_, i) => `  - { id: edge-${i}, labels: *common }`);
+    const text = ['common: &common { env: production, region: us-west, tier: gold }', 'nodes:', ...nodes].join('\n');
+    const value = valueOf(parseDocument(text, 'fleet.yaml')) as { nodes: Array<{ labels: unknown }> };
+    expect(value.nodes).toHaveLength(150);
+    expect(value.nodes[149]?.labels).toEqual({ env: 'production', region: 'us-west', tier: 'gold' });
+  });
+
+  it('§2 aliases may add up to MAX_ALIAS_EXPANSION nodes, and not one more', () => {
+    // An anchor of 1 + 2 * 999 = 1999 nodes; each alias of it adds 1998 nodes to the one it replaces.
+    const anchor = `a: &a {${Array.from({ length: 999 }, (_, i) => `k${i}: v`).join(', ')}}`;
+    const uses = (n: number) => [anchor, `b: [${Array(n).fill('*a').join(', ')}]`].join('\n');
+    const fits = Math.floor(MAX_ALIAS_EXPANSION / 1998);
+    expect(parseDocument(uses(fits), 'big.yaml').ok).toBe(true);
+    expect(problemOf(parseDocument(uses(fits + 1), 'big.yaml'))).toMatch(/YAML aliases expand too much/);
+  });
+
+  it('§2 an alias of an anchor that itself holds aliases counts its whole expansion', () => {
+    // c = 10 b = 100 a: 1 + 10 * (1 + 10 * (1 + 10)) = 1111 nodes once expanded.
+    const text = 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n';
+    const value = valueOf(parseDocument(text, 'nested.yaml')) as { c: string[][][] };
+    expect(value.c.flat(2)).toHaveLength(1000);
   });
 
   it('§2 a YAML alias inside its own anchor (a cycle) is refused', () => {
@@ -146,7 +201,12 @@ describe('§2 JobSpec documents: every bad input is a problem naming the file', 
 
   it('§2 a YAML document past MAX_YAML_BYTES, or any past MAX_BYTES, fails cleanly', () => {
     const bigYaml = `name: x\nconfig: "${'y'.repeat(MAX_YAML_BYTES)}"\n`;
-    expect(problemOf(parseDocument(bigYaml, 'big.yaml'))).toMatch(/^big\.yaml: file is too large for YAML/);
+    expect(problemOf(parseDocument(bigYaml, 'big.yaml'))).toBe(
+      'big.yaml: file is too large for YAML (4.0 MiB; YAML is read up to 4 MiB): write large fleets as generated groups, or as JSON',
+    );
+    // The limit counts UTF-8 bytes, not characters.
+    const wide = `name: x\nconfig: "${'é'.repeat(MAX_YAML_BYTES / 2)}"\n`;
+    expect(problemOf(parseDocument(wide, 'wide.yaml'))).toMatch(/^wide\.yaml: file is too large for YAML/);
     const brokenBigJson = `{"name": "x", "config": "${'y'.repeat(MAX_YAML_BYTES)}"`;
     expect(problemOf(parseDocument(brokenBigJson, 'big.json'))).toMatch(/^big\.json: invalid JSON: /);
     expect(problemOf(parseDocument(new Uint8Array(MAX_BYTES + 1), 'huge'))).toMatch(/^huge: file is too large/);

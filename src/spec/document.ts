@@ -7,7 +7,9 @@
  * `job.yaml:3:7: Map keys must be unique`.
  */
 import { Composer, LineCounter, Parser, type CST } from 'yaml';
+import { findDuplicateKey } from './jsonDuplicateKeys.js';
 import type { Problem } from './types.js';
+import { measureAliasExpansion } from './yamlAliases.js';
 
 export type DocumentParseResult = { ok: true; value: unknown } | { ok: false; problem: Problem };
 
@@ -15,12 +17,21 @@ export type DocumentParseResult = { ok: true; value: unknown } | { ok: false; pr
 export const MAX_DEPTH = 256;
 /** Any document: JSON.parse reads this much in well under a second. */
 export const MAX_BYTES = 64 * 1024 * 1024;
-/** YAML reads at about 2 MB/s and needs ~80 bytes of memory per input byte. */
+/**
+ * YAML reads at about 1 MiB/s and needs ~110 bytes of memory per input byte
+ * (measured, docs/cli.md "Input"): 4 MiB take ~4 s and ~480 MB. Larger
+ * fleets are written as generated groups, or as JSON (read 40x faster).
+ */
 export const MAX_YAML_BYTES = 4 * 1024 * 1024;
-/** yaml's guard against alias bombs (billion laughs). */
-const MAX_ALIAS_COUNT = 100;
+/**
+ * The guard against alias bombs ("billion laughs"), by size, not by count: the
+ * nodes aliases may add once expanded. A million nodes take well under a second
+ * to validate; a bomb adds billions.
+ */
+export const MAX_ALIAS_EXPANSION = 1_000_000;
 
-const MB = 1024 * 1024;
+const MIB = 1024 * 1024;
+const mebibytes = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MiB`;
 
 interface Position {
   line: number;
@@ -31,6 +42,8 @@ class DocumentProblem extends Error {
   constructor(
     message: string,
     readonly position?: Position,
+    /** The field the problem is about, when there is one (a duplicated JSON key). */
+    readonly path = '',
   ) {
     super(message);
   }
@@ -41,6 +54,7 @@ export function parseDocument(input: string | Uint8Array, source: string): Docum
     return { ok: true, value: readDocument(input) };
   } catch (error) {
     const problem = error instanceof DocumentProblem ? error : new DocumentProblem(unexpected(error));
+    if (problem.path !== '') return { ok: false, problem: { path: problem.path, message: problem.message } };
     const where = problem.position ? `:${problem.position.line}:${problem.position.col}` : '';
     return { ok: false, problem: { path: '', message: `${source}${where}: ${problem.message}` } };
   }
@@ -51,26 +65,39 @@ function unexpected(error: unknown): string {
   return `cannot be read: ${error instanceof Error ? error.message : String(error)}`;
 }
 
+const CYCLE = 'a YAML alias refers to a collection that contains it (a cycle)';
+
 const tooDeep = (): string => `nested too deeply (more than ${MAX_DEPTH} levels)`;
 
 function readDocument(input: string | Uint8Array): unknown {
-  const size = typeof input === 'string' ? input.length : input.byteLength;
+  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
   if (size > MAX_BYTES) {
-    throw new DocumentProblem(`file is too large (${(size / MB).toFixed(1)} MB; at most ${MAX_BYTES / MB} MB)`);
+    throw new DocumentProblem(`file is too large (${mebibytes(size)}; at most ${MAX_BYTES / MIB} MiB)`);
   }
   const text = decodeText(input);
   const firstChar = /\S/.exec(text)?.[0];
   if (firstChar === undefined) throw new DocumentProblem('file is empty');
   if (firstChar === '{' || firstChar === '[') {
     try {
-      return checkShape(JSON.parse(text));
+      const value: unknown = JSON.parse(text);
+      refuseDuplicateKeys(text);
+      return checkShape(value);
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
       // Not JSON after all: it may still be a YAML flow document, and YAML reports line and column.
-      if (text.length > MAX_YAML_BYTES) throw new DocumentProblem(`invalid JSON: ${error.message}`);
+      if (size > MAX_YAML_BYTES) throw new DocumentProblem(`invalid JSON: ${error.message}`);
     }
   }
-  return readYaml(text);
+  return readYaml(text, size);
+}
+
+function refuseDuplicateKeys(text: string): void {
+  const duplicate = findDuplicateKey(text);
+  if (duplicate === undefined) return;
+  const { path, at, first } = duplicate;
+  // The path names the field, so the position goes in the message (not `file:line:col:` before it).
+  const message = `duplicate key at line ${at.line}, column ${at.col} (first at line ${first.line}, column ${first.col}): keys must be unique, in JSON as in YAML`;
+  throw new DocumentProblem(message, undefined, path);
 }
 
 function decodeText(input: string | Uint8Array): string {
@@ -89,10 +116,11 @@ function decodeText(input: string | Uint8Array): string {
   }
 }
 
-function readYaml(text: string): unknown {
-  if (text.length > MAX_YAML_BYTES) {
+/** `size`: the document's UTF-8 bytes, what the limit (and the docs) count. */
+function readYaml(text: string, size: number): unknown {
+  if (size > MAX_YAML_BYTES) {
     throw new DocumentProblem(
-      `file is too large for YAML (${(text.length / MB).toFixed(1)} MB; at most ${MAX_YAML_BYTES / MB} MB; JSON may be up to ${MAX_BYTES / MB} MB)`,
+      `file is too large for YAML (${mebibytes(size)}; YAML is read up to ${MAX_YAML_BYTES / MIB} MiB): write large fleets as generated groups, or as JSON`,
     );
   }
   const lines = new LineCounter();
@@ -117,15 +145,21 @@ function readYaml(text: string): unknown {
   if (issue !== undefined) throw new DocumentProblem(issue.message, at(issue.pos[0]));
   if (document.contents === null) throw new DocumentProblem('file is empty (it holds only comments)');
 
+  const expansion = measureAliasExpansion(document, MAX_ALIAS_EXPANSION);
+  if (!expansion.ok) {
+    if (expansion.reason === 'cycle') throw new DocumentProblem(CYCLE);
+    throw new DocumentProblem(
+      `YAML aliases expand too much: the document's ${expansion.written} nodes become more than ${expansion.expandedAtLeast} ` +
+        `(aliases may add at most ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')} nodes)`,
+    );
+  }
   let value: unknown;
   try {
-    value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    // The expansion is bounded above, so yaml's own count of alias uses is off.
+    value = document.toJS({ maxAliasCount: -1 });
   } catch (error) {
-    // yaml throws ReferenceError for an alias bomb and for an alias to no anchor.
-    if (error instanceof ReferenceError) {
-      const bomb = /excessive alias count/i.test(error.message);
-      throw new DocumentProblem(bomb ? `YAML aliases expand too much (more than ${MAX_ALIAS_COUNT} aliases)` : error.message);
-    }
+    // yaml throws ReferenceError for an alias to no anchor.
+    if (error instanceof ReferenceError) throw new DocumentProblem(error.message);
     throw error;
   }
   return checkShape(value);
@@ -167,7 +201,7 @@ function checkShape(value: unknown): unknown {
     const { node, depth } = entry;
     if (typeof node !== 'object' || node === null) continue;
     if (depth >= MAX_DEPTH) throw new DocumentProblem(tooDeep());
-    if (ancestors.has(node)) throw new DocumentProblem('a YAML alias refers to a collection that contains it (a cycle)');
+    if (ancestors.has(node)) throw new DocumentProblem(CYCLE);
     ancestors.add(node);
     stack.push({ leave: node });
     for (const child of Object.values(node)) stack.push({ node: child, depth: depth + 1 });
