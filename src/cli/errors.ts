@@ -6,6 +6,7 @@ import { CommanderError } from 'commander';
 import type { Problem } from '../spec/types.js';
 import type { CliIO } from './io.js';
 import { formatProblem } from './print/problems.js';
+import { safeLines, safeText } from './print/safeText.js';
 
 export const ExitCode = { Ok: 0, RunFailed: 1, BadInput: 2 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -47,21 +48,21 @@ export function reportError(error: unknown, io: CliIO): ExitCode {
   if (error instanceof InputError) {
     const shown = error.problems.slice(0, MAX_PRINTED_PROBLEMS).map((problem) => formatProblem(error.source, problem));
     const hidden = error.problems.length - shown.length;
-    if (hidden > 0) shown.push(`${error.source}: ... and ${hidden} more problems`);
+    if (hidden > 0) shown.push(`${safeText(error.source)}: ... and ${hidden} more problems`);
     io.stderr.write(`${shown.join('\n')}\n`);
     return ExitCode.BadInput;
   }
   if (error instanceof UsageError) {
-    io.stderr.write(`fleet-rollout: ${error.message}\n`);
+    io.stderr.write(`fleet-rollout: ${safeLines(error.message)}\n`);
     return ExitCode.BadInput;
   }
   const debug = io.env.FLEET_ROLLOUT_DEBUG === '1';
   if (error instanceof RunError) {
-    io.stderr.write(`fleet-rollout: ${debug && error.stack ? error.stack : error.message}\n`);
+    io.stderr.write(`fleet-rollout: ${safeLines(debug && error.stack ? error.stack : error.message)}\n`);
     return ExitCode.RunFailed;
   }
   const detail = error instanceof Error ? (debug && error.stack ? error.stack : error.message) : String(error);
   const hint = debug ? '' : ' (set FLEET_ROLLOUT_DEBUG=1 for the stack trace)';
-  io.stderr.write(`fleet-rollout: internal error: ${detail}${hint}\n`);
+  io.stderr.write(`fleet-rollout: internal error: ${safeLines(detail)}${hint}\n`);
   return ExitCode.RunFailed;
 }

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ExitCode, reportError } from './errors.js';
 import type { CliIO } from './io.js';
 import { colorsFor } from './print/colors.js';
+import { safeLines } from './print/safeText.js';
 import { packageVersion } from './version.js';
 
 const EXAMPLES = `
@@ -43,7 +44,8 @@ function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
-      outputError: (text, write) => write(`fleet-rollout: ${text}`),
+      // Commander quotes the arguments it refuses: made safe like every user text.
+      outputError: (text, write) => write(`fleet-rollout: ${safeLines(text)}`),
     })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXAMPLES);

@@ -4,6 +4,7 @@ import type { TargetsOutcome } from '../commands/targets.js';
 import type { Colors } from './colors.js';
 import { jsonOutput } from './json.js';
 import { count, warningLines } from './problems.js';
+import { safeText } from './safeText.js';
 
 export function targetsJson({ spec, targets, canaries }: TargetsOutcome): string {
   return jsonOutput({ job: `${spec.namespace}/${spec.name}`, targets: targets.map((node) => node.id), canaries });
@@ -11,21 +12,22 @@ export function targetsJson({ spec, targets, canaries }: TargetsOutcome): string
 
 export function targetsReport(outcome: TargetsOutcome, colors: Colors): string {
   const { jobSource, fleetSource, fleetSize, targets, canaries, disconnected } = outcome;
-  const heading = `${jobSource} on ${fleetSource}: ${targets.length} of ${count(fleetSize, 'node')} targeted`;
+  const heading = `${safeText(jobSource)} on ${safeText(fleetSource)}: ${targets.length} of ${count(fleetSize, 'node')} targeted`;
   const order = canaries > 0 ? `, in rollout order; the first ${canaries} are the canaries` : ', in rollout order';
   const lines = [colors.bold(targets.length > 0 ? `${heading}${order}` : heading)];
   const numberWidth = String(targets.length).length;
-  const idWidth = Math.min(40, targets.reduce((widest, node) => Math.max(widest, node.id.length), 0));
+  const ids = targets.map((node) => safeText(node.id));
+  const idWidth = Math.min(40, ids.reduce((widest, id) => Math.max(widest, id.length), 0));
   targets.forEach((node, index) => {
     const number = colors.dim(String(index + 1).padStart(numberWidth));
     const tag = canaries === 0 ? '' : index < canaries ? `${colors.cyan('canary')}  ` : ' '.repeat(8);
-    lines.push(`  ${number}  ${node.id.padEnd(idWidth)}  ${tag}${colors.dim(labelText(node))}`.trimEnd());
+    lines.push(`  ${number}  ${(ids[index] ?? '').padEnd(idWidth)}  ${tag}${colors.dim(labelText(node))}`.trimEnd());
   });
   if (disconnected.length > 0) {
-    const ids = disconnected.slice(0, 10).map((node) => node.id).join(', ');
+    const shown = disconnected.slice(0, 10).map((node) => safeText(node.id)).join(', ');
     const more = disconnected.length > 10 ? `, ... (${disconnected.length - 10} more)` : '';
     const verb = disconnected.length === 1 ? 'matches but is' : 'match but are';
-    lines.push(colors.yellow(`${count(disconnected.length, 'node')} ${verb} disconnected, so not targeted: ${ids}${more}`));
+    lines.push(colors.yellow(`${count(disconnected.length, 'node')} ${verb} disconnected, so not targeted: ${shown}${more}`));
   }
   return `${lines.join('\n')}\n`;
 }
@@ -37,5 +39,5 @@ export function targetsWarnings({ jobSource, warnings }: TargetsOutcome, colors:
 }
 
 function labelText({ labels }: FleetNode): string {
-  return Object.keys(labels).sort().map((key) => `${key}=${labels[key] ?? ''}`).join(' ');
+  return safeText(Object.keys(labels).sort().map((key) => `${key}=${labels[key] ?? ''}`).join(' '));
 }

@@ -4,6 +4,7 @@ import type { ValidateOutcome } from '../commands/validate.js';
 import type { Colors } from './colors.js';
 import { jsonOutput } from './json.js';
 import { count, problemLines, warningLines } from './problems.js';
+import { safeText } from './safeText.js';
 
 export function validateJson({ result }: ValidateOutcome): string {
   return result.valid
@@ -14,15 +15,15 @@ export function validateJson({ result }: ValidateOutcome): string {
 /** A valid spec's summary, or an invalid spec's errors; then warnings. */
 export function validateReport({ source, result }: ValidateOutcome, colors: Colors): string {
   const lines = result.valid
-    ? [`${colors.green(`${source}: valid JobSpec`)}`, ...summaryLines(result.spec, colors)]
-    : [colors.red(`${source}: invalid JobSpec (${count(result.errors.length, 'error')})`), ...problemLines(source, result.errors, colors.red)];
+    ? [`${colors.green(`${safeText(source)}: valid JobSpec`)}`, ...summaryLines(result.spec, colors)]
+    : [colors.red(`${safeText(source)}: invalid JobSpec (${count(result.errors.length, 'error')})`), ...problemLines(source, result.errors, colors.red)];
   lines.push(...warningLines(source, result.warnings, colors));
   return `${lines.join('\n')}\n`;
 }
 
 /** One line for `validate --json` on standard error, so a failing pipeline says why. */
 export function invalidSummary({ source, result }: ValidateOutcome): string {
-  return result.valid ? '' : `${source}: invalid JobSpec (${count(result.errors.length, 'error')}; see the JSON output)\n`;
+  return result.valid ? '' : `${safeText(source)}: invalid JobSpec (${count(result.errors.length, 'error')}; see the JSON output)\n`;
 }
 
 function summaryLines(spec: JobSpec, colors: Colors): string[] {
@@ -35,7 +36,8 @@ function summaryLines(spec: JobSpec, colors: Colors): string[] {
   ];
   const timeouts = describeTimeouts(spec.timeouts);
   if (timeouts !== '') rows.push(['timeouts', timeouts]);
-  return rows.map(([label, text]) => `  ${colors.dim(label.padEnd(9))} ${text}`);
+  // Names, labels and selector text are the user's: escaped before they reach the terminal.
+  return rows.map(([label, text]) => `  ${colors.dim(label.padEnd(9))} ${safeText(text)}`);
 }
 
 function describeSelector({ match_labels, match_expressions, match_ids }: Selector): string {
