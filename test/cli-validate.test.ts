@@ -5,7 +5,7 @@ import { validateCommand } from '../src/cli/commands/validate.js';
 import { InputError } from '../src/cli/errors.js';
 import { colorsFor } from '../src/cli/print/colors.js';
 import { runCli } from '../src/cli/program.js';
-import { buildCli, deeplyNested, expectCleanFailure, memoryIO, runCompiled, tempDir } from './cli-harness.js';
+import { buildCli, cliForAnyUser, deeplyNested, expectCleanFailure, memoryIO, runCompiled, tempDir } from './cli-harness.js';
 
 const CANARY = 'examples/jobs/log-processor-canary.yaml';
 const BAD_JOB = `name: "bad name"
@@ -14,6 +14,9 @@ deployment:
   strategy: rolling
   max_paralel: 2
 `;
+
+/** The npm packages `validate FILE` loads (for the copy of the CLI another user runs). */
+const VALIDATE_PACKAGES = ['commander', 'picocolors', 'yaml', 'zod', 'jsonc-parser'];
 
 let main = '';
 const scratch = tempDir();
@@ -43,11 +46,12 @@ describe('§8 validate: valid JobSpecs (exit 0)', () => {
     expect(output.spec.config.pipeline.processors[0].mapping).toContain('root.processed_at = now()');
   });
 
-  it('§8 every shipped example JobSpec is valid', () => {
+  it('§8 every shipped example JobSpec is valid; the canary one is warned that one failed canary trips the 10% rule (§6)', () => {
     for (const example of ['log-processor.yaml', CANARY.split('/').at(-1), 'log-processor-rolling.yaml']) {
       const run = validate(`examples/jobs/${example}`, '--json');
       expect(run.status, run.stdout).toBe(0);
-      expect(JSON.parse(run.stdout).warnings).toEqual([]);
+      const paths = JSON.parse(run.stdout).warnings.map((warning: { path: string }) => warning.path);
+      expect(paths).toEqual(example === 'log-processor-canary.yaml' ? ['deployment.max_failed_nodes_percent'] : []);
     }
   });
 
@@ -68,7 +72,59 @@ describe('§8 validate: valid JobSpecs (exit 0)', () => {
   });
 });
 
+describe('§4 §5 §6 validate explains the policy: how nodes are judged, what each phase tolerates', () => {
+  it('§4 a query job is judged on completion, not "after 30s of passing reports"', () => {
+    const path = file('query.yaml', 'name: q\ntype: query\ndeployment: { strategy: rolling, health_check: { deadline: 10m } }\n');
+    const run = validate(path);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('judging   a node is stable when its query run completes successfully');
+    expect(run.stdout).not.toMatch(/passing reports/);
+    const json = JSON.parse(validate(path, '--json').stdout);
+    expect(json.policy).toMatchObject({ judged_by: 'completion', targeted: null, canaries: null });
+  });
+
+  it('§6 validate FILE --fleet FLEET: targeted and canary counts, and the failures each phase tolerates', () => {
+    const run = validate(CANARY, '--fleet', 'examples/fleets/production.yaml');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('fleet     examples/fleets/production.yaml: 26 nodes targeted');
+    expect(run.stdout).toContain('tolerance canary group of 5: tolerates no failed node; the first fails the deployment (max_failed_nodes_percent 10 of 5 nodes)');
+    expect(run.stdout).toContain('tolerance whole fleet of 26: tolerates 2 failed nodes; one more fails the deployment (max_failed_nodes_percent 10 of 26 nodes)');
+    expect(run.stdout).toContain('deployment.max_failed_nodes_percent: in the canary group of 5, max_failed_nodes_percent 10 tolerates 0 failed nodes');
+    const json = JSON.parse(validate(CANARY, '--fleet', 'simulations/canary-production.yaml', '--json').stdout);
+    expect(json.policy).toEqual({
+      judged_by: 'health_reports',
+      judging: expect.stringMatching(/^a node is stable after 1m of passing health reports/),
+      targeted: 2400,
+      canaries: 5,
+      phases: [
+        { phase: 'canary', group: 5, tolerated_failures: 0, limited_by: 'max_failed_nodes_percent' },
+        { phase: 'fleet', group: 2400, tolerated_failures: 3, limited_by: 'max_failed_nodes' },
+      ],
+      count_binds_from: null,
+    });
+    expect(json.warnings).toHaveLength(1);
+  });
+
+  it('§8 validate --fleet: a bad fleet is bad input naming the fleet file; FILE and --fleet cannot both be "-"', () => {
+    const fleet = file('bad-fleet.yaml', 'nodes:\n  - { id: a, labels: { x: 1 } }\n');
+    const run = validate(CANARY, '--fleet', fleet);
+    expectCleanFailure(run, 2, `${fleet}: nodes[0].labels.x`);
+    expect(run.stdout).toBe('');
+    expectCleanFailure(runCompiled(main, ['validate', '-', '--fleet', '-']), 2, 'cannot both be "-"');
+  });
+});
+
 describe('§8 validate: invalid JobSpecs (exit 2)', () => {
+  it('§2 a duplicate JSON key is an error naming the file and the field', () => {
+    const path = file('dup.json', '{"name": "a", "type": "query", "deployment": {"strategy": "rolling", "strategy": "immediate"}}');
+    const run = validate(path, '--json');
+    expectCleanFailure(run, 2, `${path}: invalid JobSpec`);
+    expect(JSON.parse(run.stdout).errors).toEqual([
+      { path: 'deployment.strategy', message: expect.stringMatching(/^duplicate key at line 1, column 70 \(first at line 1, column 47\)/) },
+    ]);
+    expectCleanFailure(validate(path), 2, `${path}: deployment.strategy: duplicate key`);
+  });
+
   it('§2 §8 validate --json prints {valid: false, errors: [{path, message}], warnings} and exits 2', () => {
     const path = file('bad.yaml', BAD_JOB);
     const run = validate(path, '--json');
@@ -116,10 +172,16 @@ describe('§8 validate: unreadable or malformed input ends with exit 2 and a sho
     chmodSync(scratch.dir, 0o755);
     const path = join(dir, 'secret.yaml');
     writeFileSync(path, 'name: a\ntype: query\n', { mode: 0o000 });
-    // Root reads anything: run the CLI as nobody then.
-    const uid = process.getuid?.() === 0 ? 65534 : undefined;
-    const run = runCompiled(main, ['validate', path], { uid, cwd: '/' });
-    expectCleanFailure(run, 2, path, 'permission denied');
+    // Root reads anything: run the CLI as nobody then, from a copy nobody can reach
+    // (the clone, and so the build under it, may sit in a private 0700 folder).
+    const asRoot = process.getuid?.() === 0;
+    const cli = asRoot ? cliForAnyUser(main, VALIDATE_PACKAGES) : { main, cleanup: () => {} };
+    try {
+      const run = runCompiled(cli.main, ['validate', path], { uid: asRoot ? 65534 : undefined, cwd: '/' });
+      expectCleanFailure(run, 2, path, 'permission denied');
+    } finally {
+      cli.cleanup();
+    }
   });
 
   it('§8 standard input: empty, binary, too large', () => {

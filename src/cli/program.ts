@@ -55,12 +55,13 @@ function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
     .summary('check a JobSpec (exit 0 valid, 2 invalid)')
     .description('Check a JobSpec (JSON or YAML) and report every problem with the path of its field.')
     .argument('<file>', 'JobSpec file, or "-" for standard input')
-    .option('--json', 'print {"valid", "spec" | "errors", "warnings"} as JSON')
-    .addHelpText('after', '\nExample:\n  $ fleet-rollout validate examples/jobs/log-processor.yaml --json')
-    .action(async (file: string, options: { json?: boolean }) => {
+    .option('--json', 'print {"valid", "spec" | "errors", "warnings", "policy"} as JSON')
+    .option('--fleet <fleet>', 'a fleet (or scenario) to count the targeted nodes, canaries and failures tolerated on')
+    .addHelpText('after', '\nExample:\n  $ fleet-rollout validate examples/jobs/log-processor-canary.yaml --fleet examples/fleets/production.yaml')
+    .action(async (file: string, options: { json?: boolean; fleet?: string }) => {
       const { validateCommand } = await import('./commands/validate.js');
       const print = await import('./print/validate.js');
-      const outcome = await validateCommand({ file }, io);
+      const outcome = await validateCommand({ file, fleet: options.fleet }, io);
       if (options.json) {
         io.stdout.write(print.validateJson(outcome));
         io.stderr.write(print.invalidSummary(outcome));

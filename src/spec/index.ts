@@ -7,6 +7,16 @@ export type { DeploymentPolicy, HealthCheck, JobSpec, JobType, Problem, Selector
 export { DurationError, formatDuration, parseDuration, parseDurationMs } from './duration.js';
 export { MAX_BYTES, MAX_DEPTH, MAX_YAML_BYTES, parseDocument, type DocumentParseResult } from './document.js';
 export { validateJobSpec } from './validate.js';
+export {
+  canaryGroupSize,
+  explainPolicy,
+  toleratedFailures,
+  tripsFailureRule,
+  type BindingLimit,
+  type JudgedBy,
+  type PhaseTolerance,
+  type PolicyExplanation,
+} from './policy.js';
 export { jobSpecJsonSchema } from './jsonSchema.js';
 export { DEFAULTS, JOB_TYPES, STRATEGIES } from './schema.js';
 

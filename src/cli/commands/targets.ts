@@ -1,11 +1,11 @@
 /** `targets FILE --fleet FLEET`: the nodes a JobSpec would target, in rollout order (contract §3, §8). */
 import { canarySize } from '../../engine/rules/canarySize.js';
 import { compileMatcher, rolloutOrder, selectTargets, type FleetNode } from '../../selector/index.js';
-import { parseFleet } from '../../sim/fleet.js';
-import { loadJobSpec, parseDocument } from '../../spec/index.js';
+import { loadJobSpec } from '../../spec/index.js';
 import type { JobSpec, Problem } from '../../spec/types.js';
 import { InputError, UsageError } from '../errors.js';
-import { FLEET_INPUT, JOBSPEC_INPUT, readInput } from '../input.js';
+import { readFleetFile } from '../fleetFile.js';
+import { JOBSPEC_INPUT, readInput } from '../input.js';
 import type { CliIO } from '../io.js';
 
 export interface TargetsOutcome {
@@ -32,8 +32,8 @@ export async function targetsCommand(args: { file: string; fleet: string }, io: 
   const validation = loadJobSpec(job.bytes, job.source);
   if (!validation.valid) throw new InputError(job.source, validation.errors);
 
-  const fleetInput = await readInput(args.fleet, FLEET_INPUT, io);
-  const fleet = loadFleet(fleetInput.bytes, fleetInput.source);
+  const fleetInput = await readFleetFile(args.fleet, io);
+  const fleet = fleetInput.nodes;
   const { selector, deployment } = validation.spec;
   const matches = compileMatcher(selector);
   const targets = selectTargets(selector, fleet);
@@ -48,15 +48,3 @@ export async function targetsCommand(args: { file: string; fleet: string }, io: 
     disconnected: rolloutOrder(fleet.filter((node) => !node.connected && matches(node))),
   };
 }
-
-/** FLEET is either a scenario (its `fleet` key, contract §9) or a file holding just the fleet block. */
-function loadFleet(bytes: Uint8Array, source: string): FleetNode[] {
-  const document = parseDocument(bytes, source);
-  if (!document.ok) throw new InputError(source, [document.problem]);
-  const { value } = document;
-  const isScenario = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, 'fleet');
-  const fleet = isScenario ? parseFleet((value as { fleet: unknown }).fleet, 'fleet') : parseFleet(value, '');
-  if (!fleet.ok) throw new InputError(source, fleet.errors);
-  return fleet.nodes;
-}
-
