@@ -5,7 +5,7 @@
  * `CliIO` for calling commands directly.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,31 @@ export function buildCli(suite: string): string {
   const main = join(outDir, 'src', 'cli', 'main.js');
   if (!existsSync(main)) throw new Error(`the CLI did not compile:\n${build.stdout}${build.stderr}`);
   return main;
+}
+
+/**
+ * A copy of a compiled CLI that any user can run: the build, the packages it
+ * loads and package.json, in a fresh world-readable folder under the system's
+ * temporary directory. A test that runs the CLI as another user (root testing
+ * a permission error as `nobody`) needs it: a clone may sit in a private (0700)
+ * folder that the other user cannot enter. `packages` are the npm packages the
+ * commands run load (a missing one shows as "Cannot find package" on stderr).
+ */
+export function cliForAnyUser(main: string, packages: readonly string[]): { main: string; cleanup: () => void } {
+  const build = resolve(main, '..', '..', '..');
+  const root = mkdtempSync(join(tmpdir(), 'fleet-rollout-cli-any-user-'));
+  cpSync(build, join(root, 'build'), { recursive: true });
+  for (const name of packages) cpSync(join(REPO, 'node_modules', name), join(root, 'node_modules', name), { recursive: true, dereference: true });
+  cpSync(join(REPO, 'package.json'), join(root, 'package.json'));
+  makeReadableByAll(root);
+  return { main: join(root, 'build', 'src', 'cli', 'main.js'), cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** chmod a+rX, recursively: files readable, folders enterable, whatever the umask of the clone. */
+function makeReadableByAll(path: string): void {
+  const info = statSync(path);
+  chmodSync(path, info.mode | (info.isDirectory() ? 0o555 : 0o444));
+  if (info.isDirectory()) for (const entry of readdirSync(path)) makeReadableByAll(join(path, entry));
 }
 
 export interface CliRun {
