@@ -186,7 +186,8 @@ export const selectorSchema = z
         .prefault([])
         .describe(
           'MatchExpressions selects nodes using label selector expressions, all of which must match: ' +
-            '"key=value", "key==value", "key!=value", "key in (v1,v2)", "key notin (v1,v2)", "key", "!key"',
+            '"key=value", "key==value", "key!=value", "key in (v1,v2)", "key notin (v1,v2)", "key", "!key", ' +
+            '"key>n", "key<n"; a value may be empty ("key="), a set too ("key in ()")',
         ),
       match_ids: z
         .array(z.string({ error: expecting('a node id string') }), { error: expecting('a list of node id strings') })
