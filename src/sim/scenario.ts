@@ -51,7 +51,7 @@ export type ReadJobFile = (file: string) => Promise<{ ok: true; bytes: Uint8Arra
 export const DEFAULT_SEED = 1;
 export const DEFAULT_HORIZON_MS = 24 * 60 * 60 * 1000;
 
-const SCENARIO_KEYS = ['seed', 'horizon', 'fleet', 'previous', 'job', 'behavior', 'events'];
+export const SCENARIO_KEYS = ['seed', 'horizon', 'fleet', 'previous', 'job', 'behavior', 'events'];
 
 export async function loadScenario(input: string | Uint8Array, source: string, readJobFile: ReadJobFile): Promise<ScenarioLoad> {
   const document = parseDocument(input, source);

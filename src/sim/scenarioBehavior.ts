@@ -12,7 +12,7 @@ import {
   type Problems,
 } from './scenarioFields.js';
 
-const BEHAVIOR_FIELDS = ['start_delay', 'report_interval', 'fail_probability', 'crash_probability', 'error_rate'] as const;
+export const BEHAVIOR_FIELDS = ['start_delay', 'report_interval', 'fail_probability', 'crash_probability', 'error_rate'] as const;
 const SELECTOR_KEYS = ['match_labels', 'match_expressions', 'match_ids'];
 
 export function parseBehavior(value: unknown, path: string, problems: Problems): BehaviorModel {
