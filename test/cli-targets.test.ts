@@ -145,6 +145,24 @@ describe('§8 targets: bad input ends with exit 2 and a short message naming the
     });
   }
 
+  it('§8 the documented size limits hold: a fleet of 8 MiB as JSON, 4 MiB as YAML; one byte more is refused with the limit', () => {
+    const MIB = 1024 * 1024;
+    /** A one-node fleet padded with a label to exactly `bytes` bytes. */
+    const padded = (bytes: number, yaml: boolean): string => {
+      const [head, tail] = yaml ? ['nodes:\n  - { id: big, labels: { env: production, pad: "', '" } }\n'] : ['{"nodes": [{"id": "big", "labels": {"env": "production", "pad": "', '"}}]}'];
+      return `${head}${'x'.repeat(bytes - head.length - tail.length)}${tail}`;
+    };
+    const job = file('all.yaml', 'name: all\ntype: query\nselector: { match_labels: { env: production } }\n');
+    expect(targetIds(job, '--fleet', file('fleet-8mib.json', padded(8 * MIB, false)))).toEqual(['big']);
+    expect(targetIds(job, '--fleet', file('fleet-4mib.yaml', padded(4 * MIB, true)))).toEqual(['big']);
+    expectCleanFailure(targets(job, '--fleet', file('fleet-over.json', padded(8 * MIB + 1, false))), 2, 'too large for a fleet or scenario (8.0 MiB; the limit is 8 MiB)');
+    expectCleanFailure(
+      targets(job, '--fleet', file('fleet-over.yaml', padded(4 * MIB + 1, true))),
+      2,
+      'file is too large for YAML (4.0 MiB; YAML is read up to 4 MiB): write large fleets as generated groups, or as JSON',
+    );
+  });
+
   it('§8 a fleet file that is not a fleet (a list, a JobSpec)', () => {
     expectCleanFailure(targets(PLAIN, '--fleet', file('list.yaml', '- a\n- b\n')), 2, 'list.yaml: expected a fleet block');
     expectCleanFailure(targets(PLAIN, '--fleet', PLAIN), 2, `${PLAIN}: name: unknown field \`name\`; expected one of \`nodes\`, \`groups\``);
