@@ -116,7 +116,7 @@ describe('§3 properties of the expression grammar', () => {
   });
 
   it('§3 parsing any text should never throw, and a parsed text should re-parse from its canonical form', () => {
-    const tokenish = fc.constantFrom('a', 'b', 'in', 'notin', 'x.io/k', '!', '=', '==', '!=', '(', ')', ',', ' ', '/', '-', '#', 'é');
+    const tokenish = fc.constantFrom('a', 'b', 'in', 'notin', 'x.io/k', '!', '=', '==', '!=', '>', '<', '7', '(', ')', ',', ' ', '/', '-', '#', 'é');
     const textArb = fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.array(tokenish, { maxLength: 12 }).map((t) => t.join('')));
     fc.assert(
       fc.property(textArb, (text) => {
@@ -150,16 +150,29 @@ describe('§3 properties of eligibility', () => {
   });
 
   it('§3 the compiled selector should agree with the plainly written rule on any labels and selector', () => {
+    // §3 v1.1 cases the runs must reach: empty sets, empty values, ">"/"<", and nodes selected despite them.
+    const reached = { emptySet: 0, emptyValue: 0, comparison: 0, selectedWithV11Requirement: 0 };
     fc.assert(
       fc.property(selectorArb, fc.array(nodeArb, { minLength: 1, maxLength: 8 }), (selector, nodes) => {
         const match_expressions = selector.expressions.map((parts) => parts.map(([r, variant]) => spell(r, variant, ' ')).join(','));
         const isEligible = compileSelector({ match_labels: selector.match_labels, match_expressions, match_ids: selector.match_ids });
         const requirements = selector.expressions.flatMap((parts) => parts.map(([r]) => r));
+        const isEmptySet = (r: Requirement) => r.values.length === 0 && (r.operator === 'in' || r.operator === 'notin');
+        const v11 = requirements.filter((r) => isEmptySet(r) || r.values.includes('') || r.operator === 'gt' || r.operator === 'lt');
+        if (requirements.some(isEmptySet)) reached.emptySet++;
+        if (requirements.some((r) => r.values.includes(''))) reached.emptyValue++;
+        if (requirements.some((r) => r.operator === 'gt' || r.operator === 'lt')) reached.comparison++;
         for (const node of nodes) {
-          expect(isEligible(node)).toBe(referenceEligible({ ...selector, requirements }, node));
+          const eligible = referenceEligible({ ...selector, requirements }, node);
+          expect(isEligible(node)).toBe(eligible);
+          if (eligible && v11.length > 0) reached.selectedWithV11Requirement++;
         }
       }),
       { numRuns: 1000 },
     );
+    expect(reached.emptySet).toBeGreaterThan(20);
+    expect(reached.emptyValue).toBeGreaterThan(20);
+    expect(reached.comparison).toBeGreaterThan(20);
+    expect(reached.selectedWithV11Requirement).toBeGreaterThan(10);
   });
 });
