@@ -3,11 +3,11 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { aggregate, stats, summarizeRun, type Aggregate, type RunSummary } from '../src/sim/aggregate.js';
+import { aggregate, NODE_COUNTS, stats, summarizeRun, type Aggregate, type RunSummary } from '../src/sim/aggregate.js';
 import { monteCarlo, runOne } from '../src/sim/monteCarlo.js';
 import { runScenario } from '../src/sim/run.js';
 import { loadScenario, type Scenario } from '../src/sim/scenario.js';
-import { simulateCommand } from '../src/cli/commands/simulate.js';
+import { runCli } from '../src/cli/program.js';
 import { buildCli, memoryIO, REPO, runCompiled } from './cli-harness.js';
 
 async function scenarioFile(file: string): Promise<Scenario> {
@@ -15,6 +15,12 @@ async function scenarioFile(file: string): Promise<Scenario> {
   const load = await loadScenario(await readFile(path), path, async (job) => ({ ok: true, bytes: await readFile(job) }));
   if (!load.ok) throw new Error(JSON.stringify(load.errors));
   return load.scenario;
+}
+
+/** A completed run's summary with every count zero (the fields a test does not care about). */
+function summaryOf(reason: string | null): RunSummary {
+  const nodes = Object.fromEntries(NODE_COUNTS.map((count) => [count, 0])) as RunSummary['nodes'];
+  return { outcome: 'completed', reason, duration_s: 0, exposed: 0, time_to_detect_s: null, rolled_back: false, nodes, failed_by_reason: {}, by_label: null };
 }
 
 describe('§8 aggregate of many runs', () => {
@@ -26,6 +32,7 @@ describe('§8 aggregate of many runs', () => {
 
   it('§8 runs per outcome, rollback rate, time to detect over the failed runs only', () => {
     const run = (outcome: RunSummary['outcome'], detect: number | null): RunSummary => ({
+      ...summaryOf(outcome === 'rolled_back' ? 'failure_rule' : null),
       outcome,
       duration_s: 10,
       exposed: 5,
@@ -34,7 +41,6 @@ describe('§8 aggregate of many runs', () => {
     });
     const result = aggregate(4, [run('completed', null), run('rolled_back', 30), run('completed', null), run('rolled_back', 10)]);
     expect(result).toMatchObject({
-      format: 1,
       seed: 4,
       runs: 4,
       outcomes: { completed: 2, rolled_back: 2 },
@@ -47,7 +53,7 @@ describe('§8 aggregate of many runs', () => {
   it('§8 the aggregate depends on the per-run results, not on the order the runs finished in', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ duration_s: fc.nat(), exposed: fc.nat() }), { minLength: 1 }), (values) => {
-        const runs = values.map((value): RunSummary => ({ ...value, outcome: 'completed', time_to_detect_s: null, rolled_back: false }));
+        const runs = values.map((value): RunSummary => ({ ...summaryOf(null), ...value }));
         const shuffledStats = (list: RunSummary[]) => ({ d: stats(list.map((r) => r.duration_s)), e: stats(list.map((r) => r.exposed)) });
         const forward = shuffledStats(runs);
         const reversed = shuffledStats([...runs].reverse());
@@ -58,7 +64,7 @@ describe('§8 aggregate of many runs', () => {
 
   it('§8 run i of a series is the single run with seed + i', async () => {
     const scenario = await scenarioFile('simulations/bad-version-rollback.yaml');
-    expect(runOne(scenario, 10, 3)).toEqual(summarizeRun(runScenario(scenario, { seed: 13 }).result));
+    expect(runOne({ scenario, seed: 10, by: undefined }, 3)).toEqual(summarizeRun(runScenario(scenario, { seed: 13 }).result));
   });
 
   it('§8 the same seed gives the same aggregate, run in this thread', async () => {
@@ -74,7 +80,7 @@ describe('§8 simulate --runs: progress on standard error only on a terminal', (
   it('§8 a terminal gets a progress bar on standard error; standard output holds only the aggregate', async () => {
     const memory = memoryIO();
     const io = { ...memory.io, stderr: { ...memory.io.stderr, isTTY: true } };
-    const code = await simulateCommand({ scenario: 'simulations/bad-version-rollback.yaml', runs: 3, json: true }, io);
+    const code = await runCli(['simulate', 'simulations/bad-version-rollback.yaml', '--runs', '3', '--json'], io);
     expect(code, memory.stderr()).toBe(0);
     expect(memory.stderr()).toContain('3/3 runs');
     expect(JSON.parse(memory.stdout())).toMatchObject({ runs: 3 });
@@ -108,8 +114,8 @@ describe('§8 Monte Carlo over worker threads (the compiled build)', () => {
     expect(run.stderr).toBe('');
     const printed = JSON.parse(run.stdout) as Aggregate;
     const scenario = await scenarioFile('simulations/bad-version-rollback.yaml');
-    expect(printed).toEqual(await monteCarlo(scenario, { runs: 6, seed: 2, threads: 0 }));
-    expect(Object.keys(printed)).toEqual(['format', 'seed', 'runs', 'outcomes', 'duration_s', 'exposed', 'rollback_rate', 'time_to_detect_s']);
+    expect(printed).toEqual({ format: 1, ...(await monteCarlo(scenario, { runs: 6, seed: 2, threads: 0 })) });
+    expect(Object.keys(printed)).toEqual(['format', 'seed', 'runs', 'outcomes', 'reasons', 'duration_s', 'exposed', 'rollback_rate', 'time_to_detect_s', 'nodes', 'failed_by_reason', 'by_label']);
   });
 
   it('§8 --trace with --runs is a usage error (exit 2)', () => {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { simulateCommand } from '../src/cli/commands/simulate.js';
+import { runCli } from '../src/cli/program.js';
 import { runScenario, ScenarioRunError } from '../src/sim/run.js';
 import { loadScenario, type Scenario } from '../src/sim/scenario.js';
 import { formatTrace, TRACE_FIELDS, traceWriter, type TraceEvent } from '../src/sim/trace.js';
@@ -90,11 +90,11 @@ describe('§8 trace', () => {
     try {
       const memory = memoryIO();
       const file = join(dir, 'trace.jsonl');
-      const code = await simulateCommand({ scenario: 'simulations/manual-promotion.yaml', json: true, trace: file, seed: 3 }, memory.io);
+      const code = await runCli(['simulate', 'simulations/manual-promotion.yaml', '--json', '--trace', file, '--seed', '3'], memory.io);
       expect(code, memory.stderr()).toBe(0);
       const scenario = await scenarioFile('simulations/manual-promotion.yaml');
       expect(readFileSync(file, 'utf8')).toBe(trace(scenario, 3));
-      expect(JSON.parse(memory.stdout())).toEqual(runScenario(scenario, { seed: 3 }).result);
+      expect(JSON.parse(memory.stdout())).toEqual({ format: 1, ...runScenario(scenario, { seed: 3 }).result });
     } finally {
       cleanup();
     }
@@ -126,7 +126,7 @@ describe('§8 trace streamed as the run goes', () => {
     try {
       const memory = memoryIO();
       const file = join(dir, 'trace.jsonl');
-      const code = await simulateCommand({ scenario: 'simulations/flaky-region.yaml', json: true, trace: file, seed: 11 }, memory.io);
+      const code = await runCli(['simulate', 'simulations/flaky-region.yaml', '--json', '--trace', file, '--seed', '11'], memory.io);
       expect(code, memory.stderr()).toBe(0);
       expect(readFileSync(file, 'utf8')).toBe(trace(await scenarioFile('simulations/flaky-region.yaml'), 11));
     } finally {
@@ -146,7 +146,7 @@ describe('§8 trace streamed as the run goes', () => {
         ['taken.jsonl', 'EISDIR'],
       ]) {
         const memory = memoryIO('', {}, dir);
-        expect(await simulateCommand({ scenario: 'sim.yaml', json: true, trace: file }, memory.io)).toBe(2);
+        expect(await runCli(['simulate', 'sim.yaml', '--json', '--trace', file!], memory.io)).toBe(2);
         expect(memory.stderr()).toBe(`${file}: cannot write the trace: ${code}\n`);
         expect(memory.stdout()).toBe('');
       }
@@ -157,12 +157,12 @@ describe('§8 trace streamed as the run goes', () => {
 });
 
 describe('§8 result of one run', () => {
-  it('§8 the fields of simulate --json, with format and seed', async () => {
+  it('§8 the fields of simulate --json, with seed (the CLI adds format)', async () => {
     const { result } = runScenario(await scenarioFile('simulations/rolling-production.yaml'), { seed: 5 });
     expect(Object.keys(result)).toEqual(
-      expect.arrayContaining(['format', 'seed', 'outcome', 'duration_s', 'targeted', 'stable', 'failed', 'reverted', 'revert_failed', 'untouched', 'max_in_flight', 'exposed', 'time_to_detect_s', 'time_to_rollback_s']),
+      expect.arrayContaining(['seed', 'outcome', 'duration_s', 'targeted', 'stable', 'failed', 'reverted', 'revert_failed', 'untouched', 'max_in_flight', 'exposed', 'time_to_detect_s', 'time_to_rollback_s']),
     );
-    expect(result).toMatchObject({ format: 1, seed: 5, targeted: 2400, exposed: 2400, untouched: 0, max_in_flight: 48, time_to_detect_s: null, time_to_rollback_s: null });
+    expect(result).toMatchObject({ seed: 5, targeted: 2400, exposed: 2400, untouched: 0, max_in_flight: 48, time_to_detect_s: null, time_to_rollback_s: null });
     expect(result.stable + result.failed).toBe(2400);
   });
 
@@ -246,7 +246,8 @@ describe('§8 result of one run', () => {
     expect(paused).toMatchObject({ outcome: 'paused', ended_by: 'settled', end_s: 40, exposed: 3 });
 
     const aborted = runScenario(await scenarioOf({ fleet: fleetOf(9), previous: V1, job: ROLLING, events: [{ at: '15s', abort: true }] })).result;
-    expect(aborted).toMatchObject({ outcome: 'rolled_back', reason: 'aborted', time_to_detect_s: 15, exposed: 3, reverted: 3 });
+    // §8 v1.1: an abort is the operator's decision, not a detection; the 3 nodes updating at 15 s were stopped unjudged.
+    expect(aborted).toMatchObject({ outcome: 'rolled_back', reason: 'aborted', time_to_detect_s: null, time_to_fail_s: 15, exposed: 3, stopped: 3, reverted: 3 });
   });
 
   it('§3 a job that targets no node stays pending until the horizon', async () => {

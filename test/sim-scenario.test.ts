@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { simulateCommand, type SimulateArgs } from '../src/cli/commands/simulate.js';
+import { runCli } from '../src/cli/program.js';
 import { DEFAULT_BEHAVIOR } from '../src/sim/behavior.js';
 import { DEFAULT_HORIZON_MS, DEFAULT_SEED, loadScenario, type ReadJobFile, type Scenario, type SourcedProblem } from '../src/sim/scenario.js';
 import { memoryIO, tempDir } from './cli-harness.js';
@@ -297,7 +297,7 @@ describe('§9 scenario: every problem is reported at once, with its file and pat
 });
 
 describe('§8 simulate: bad input exits 2 with file: path: message lines, never a stack trace', () => {
-  async function simulate(files: Record<string, unknown>, args: Partial<SimulateArgs> = {}) {
+  async function simulate(files: Record<string, unknown>, args: string[] = []) {
     const { dir, cleanup } = tempDir();
     try {
       for (const [name, content] of Object.entries(files)) {
@@ -305,7 +305,7 @@ describe('§8 simulate: bad input exits 2 with file: path: message lines, never 
         writeFileSync(join(dir, name), typeof content === 'string' ? content : stringify(content));
       }
       const memory = memoryIO('', {}, dir);
-      const code = await simulateCommand({ scenario: 'sims/what-if.yaml', json: false, ...args }, memory.io);
+      const code = await runCli(['simulate', 'sims/what-if.yaml', '--no-progress', ...args], memory.io);
       return { code, stdout: memory.stdout(), stderr: memory.stderr() };
     } finally {
       cleanup();
@@ -347,7 +347,7 @@ describe('§8 simulate: bad input exits 2 with file: path: message lines, never 
   it('§8 a trace file that cannot be written names it', async () => {
     const run = await simulate(
       { 'sims/what-if.yaml': { fleet: BASE.fleet, job: JOB } },
-      { trace: 'no/such/dir/trace.jsonl' },
+      ['--trace', 'no/such/dir/trace.jsonl'],
     );
     expectBadInput(run, 'no/such/dir/trace.jsonl: cannot write the trace: ENOENT');
   });
@@ -358,7 +358,7 @@ describe('§8 simulate: bad input exits 2 with file: path: message lines, never 
       mkdirSync(join(dir, 'jobs'));
       writeFileSync(join(dir, 'jobs', 'v2.yaml'), stringify(JOB));
       const memory = memoryIO(stringify({ fleet: BASE.fleet, job: 'jobs/v2.yaml' }), {}, dir);
-      const code = await simulateCommand({ scenario: '-', json: true }, memory.io);
+      const code = await runCli(['simulate', '-', '--json'], memory.io);
       expect(code, memory.stderr()).toBe(0);
       expect(JSON.parse(memory.stdout())).toMatchObject({ outcome: 'completed', targeted: 2 });
     } finally {
@@ -371,6 +371,6 @@ describe('§8 simulate: bad input exits 2 with file: path: message lines, never 
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('outcome   completed after 35 seconds');
     expect(run.stdout).toContain('timeline  0s in_progress ─ 35s completed');
-    expect(run.stdout).toContain('nodes     2 targeted: 2 exposed, 2 stable, 0 failed');
+    expect(run.stdout).toContain('nodes     2 targeted = 2 stable + 0 failed + 0 stopped + 0 removed + 0 updating + 0 untouched (2 exposed)');
   });
 });

@@ -95,14 +95,32 @@ function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
     .description('Run a what-if rollout of a scenario (fleet, versions, behavior, events) in virtual time.')
     .argument('<scenario>', 'scenario file (YAML or JSON), or "-" for standard input')
     .option('--seed <n>', 'pseudo-random seed (overrides the scenario\'s)', integer('--seed', 0))
-    .option('--runs <n>', 'run N times with seeds seed, seed+1, ... and aggregate', integer('--runs', 1))
+    .option('--runs <n>', 'run N times (at most 1,000,000) with seeds seed, seed+1, ... and aggregate', integer('--runs', 1))
     .option('--json', 'print the outcome (or the aggregate) as JSON')
-    .option('--trace <file>', 'write the trace, one JSON event a line')
-    .addHelpText('after', '\nExample:\n  $ fleet-rollout simulate simulations/canary-production.yaml --seed 7 --trace trace.jsonl')
-    .action(async (scenario: string, options: { seed?: number; runs?: number; json?: boolean; trace?: string }) => {
+    .option('--trace <file>', 'write the trace, one JSON event a line; "-" for standard output (the summary then goes to standard error)')
+    .option('--by <label>', 'break the node counts and failures down by the values of this label, e.g. --by region')
+    .option('--no-progress', 'no progress on standard error (by default: a bar on a terminal, else a line every 5 s of a long run)')
+    .addHelpText('after', '\nExamples:\n  $ fleet-rollout simulate simulations/canary-production.yaml --seed 7 --trace trace.jsonl\n  $ fleet-rollout simulate simulations/flaky-region.yaml --runs 200 --by region')
+    .action(async (scenario: string, options: { seed?: number; runs?: number; json?: boolean; trace?: string; by?: string; progress: boolean }) => {
       const { simulateCommand } = await import('./commands/simulate.js');
-      const code = await simulateCommand({ scenario, seed: options.seed, runs: options.runs, json: options.json === true, trace: options.trace }, io);
-      exitWith(code);
+      const print = await import('./print/simulate.js');
+      const { progressReporter } = await import('./print/progress.js');
+      const progress = progressReporter(io.stderr, options.progress);
+      const outcome = await simulateCommand({ scenario, seed: options.seed, runs: options.runs, trace: options.trace, by: options.by }, io, progress);
+      io.stderr.write(print.problemsText(outcome.warnings));
+      if (!outcome.ok) {
+        io.stderr.write(print.problemsText(outcome.errors));
+        return exitWith(ExitCode.BadInput);
+      }
+      // With --trace -, standard output holds the trace alone.
+      const stream = outcome.kind === 'run' && outcome.traceOnStdout ? io.stderr : io.stdout;
+      const colors = colorsFor(stream, io.env);
+      if (outcome.kind === 'runs') {
+        stream.write(options.json ? print.aggregateJson(outcome.aggregate) : print.aggregateReport(outcome.source, outcome.description, outcome.aggregate, colors));
+      } else {
+        stream.write(options.json ? print.resultJson(outcome.result) : print.resultReport(outcome.source, outcome.description, outcome.result, colors));
+      }
+      exitWith(ExitCode.Ok);
     });
 
   return program;

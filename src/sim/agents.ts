@@ -43,12 +43,16 @@ const HEALTH_REPORT = 2;
 
 interface AgentNode {
   readonly id: string;
+  /** Dense index, in the order nodes were added: what per-node tallies are indexed by. */
+  readonly index: number;
   readonly key: number;
   readonly behavior: Behavior;
   /** Draws taken from the node's stream so far. */
   draws: number;
   connected: boolean;
   executionId: string | null;
+  /** The deployment that started the current execution. */
+  deployment: string;
   job: string;
   version: number;
   revert: boolean;
@@ -72,6 +76,12 @@ export class SimulatedAgents implements Executor {
    * in place at time 0 without drawing from the nodes' streams.
    */
   instant = false;
+  /**
+   * Told of every execution the engine stops (a failure without rollback, a
+   * supersede, an abort, a node removed while updating): what the result
+   * counts as `stopped` (tally.ts). `index` is the node's dense index.
+   */
+  onStop: ((deployment: string, index: number, revert: boolean) => void) | null = null;
 
   constructor(
     private readonly clock: Clock,
@@ -84,14 +94,18 @@ export class SimulatedAgents implements Executor {
     this.sink = sink;
   }
 
-  addNode(node: FleetNode): void {
+  /** Adds a node (a node added again keeps its index); returns its dense index. */
+  addNode(node: FleetNode): number {
+    const index = this.nodes.get(node.id)?.index ?? this.nodes.size;
     this.nodes.set(node.id, {
       id: node.id,
+      index,
       key: nodeStreamKey(this.seed, node.id),
       behavior: this.behaviorOf(node),
       draws: 0,
       connected: node.connected,
       executionId: null,
+      deployment: '',
       job: '',
       version: 0,
       revert: false,
@@ -104,6 +118,12 @@ export class SimulatedAgents implements Executor {
       owed: null,
       fire: null,
     });
+    return index;
+  }
+
+  /** The dense index of a node added with `addNode`, -1 for an unknown id. */
+  indexOf(id: string): number {
+    return this.nodes.get(id)?.index ?? -1;
   }
 
   setConnected(id: string, connected: boolean): void {
@@ -125,6 +145,7 @@ export class SimulatedAgents implements Executor {
     if (node.executionId === request.executionId) return; // a repeated start is idempotent
     this.cancel(node);
     node.executionId = request.executionId;
+    node.deployment = request.deployment;
     node.job = request.job;
     node.version = request.version;
     node.revert = request.purpose === 'revert';
@@ -148,6 +169,7 @@ export class SimulatedAgents implements Executor {
     node.executionId = null;
     node.reporting = false;
     node.owed = null;
+    this.onStop?.(node.deployment, node.index, node.revert);
   }
 
   /**

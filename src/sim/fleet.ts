@@ -33,6 +33,9 @@ export type FleetResult = { ok: true; nodes: FleetNode[] } | { ok: false; errors
 /** A fleet larger than this would not fit in memory comfortably; the simulator bench uses 1,000,000. */
 export const MAX_FLEET_NODES = 10_000_000;
 
+/** A caller's own size limit, checked on the node count before any node is generated: why it is too large, or null. */
+export type FleetFits = (nodes: number) => string | null;
+
 const FLEET_KEYS = ['nodes', 'groups'];
 const NODE_KEYS = ['id', 'labels', 'connected'];
 const GROUP_KEYS = ['count', 'prefix', 'labels', 'spread'];
@@ -41,7 +44,7 @@ const GROUP_KEYS = ['count', 'prefix', 'labels', 'spread'];
  * Validates a fleet block and builds its nodes. `pathPrefix` names the block
  * in problem paths (`"fleet"` in a scenario, `""` for a file holding only the block).
  */
-export function parseFleet(value: unknown, pathPrefix: string): FleetResult {
+export function parseFleet(value: unknown, pathPrefix: string, fits?: FleetFits): FleetResult {
   const errors: Problem[] = [];
   if (!isRawObject(value)) {
     errors.push({ path: pathPrefix, message: `expected a fleet block (an object with nodes and groups), found ${describeValue(value)}` });
@@ -88,6 +91,11 @@ export function parseFleet(value: unknown, pathPrefix: string): FleetResult {
     groups.push({ group, path });
   });
   if (total > MAX_FLEET_NODES) return failed();
+  const tooLarge = fits?.(total) ?? null;
+  if (tooLarge !== null) {
+    errors.push({ path: groups.length > 0 ? joinPath(pathPrefix, 'groups') : joinPath(pathPrefix, 'nodes'), message: tooLarge });
+    return failed();
+  }
 
   // Ids within a group are distinct by construction, and two groups can only
   // collide when one prefix starts the other; otherwise checking generated ids

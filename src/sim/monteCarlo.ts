@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { aggregate, summarizeRun, type Aggregate, type RunSummary } from './aggregate.js';
 import { runScenario, ScenarioRunError } from './run.js';
 import type { Scenario } from './scenario.js';
+import { machineCapacity } from './capacity.js';
 
 export interface MonteCarloOptions {
   runs: number;
@@ -25,12 +26,22 @@ export interface MonteCarloOptions {
   threads?: number;
   /** Called after each run. */
   onProgress?: (done: number, total: number) => void;
+  /** A label to break the failures down by (`Aggregate.by_label`). */
+  by?: string;
 }
+
+/**
+ * Most runs of one series: each run keeps a small summary until the
+ * aggregate is made (a few hundred bytes), and at a thousand runs a second
+ * of a small fleet a million runs already take hours.
+ */
+export const MAX_RUNS = 1_000_000;
 
 /** What a worker receives once. */
 export interface WorkerSetup {
   scenario: Scenario;
   seed: number;
+  by: string | undefined;
 }
 
 /** A chunk of run indexes [from, to), sent to a worker. */
@@ -48,24 +59,32 @@ export type WorkerReply =
 const WORKER_FILE = new URL('./monteCarloWorker.js', import.meta.url);
 
 /** Run `index` of a Monte Carlo series, summarized. */
-export function runOne(scenario: Scenario, seed: number, index: number): RunSummary {
-  return summarizeRun(runScenario(scenario, { seed: seed + index }).result);
+export function runOne(setup: WorkerSetup, index: number): RunSummary {
+  const by = setup.by === undefined ? {} : { by: setup.by };
+  return summarizeRun(runScenario(setup.scenario, { seed: setup.seed + index, ...by }).result);
 }
 
 export async function monteCarlo(scenario: Scenario, options: MonteCarloOptions): Promise<Aggregate> {
   const seed = options.seed ?? scenario.seed;
   const { runs } = options;
-  const threads = Math.min(runs, options.threads ?? availableParallelism());
+  if (!Number.isSafeInteger(runs) || runs < 1 || runs > MAX_RUNS) throw new RangeError(`runs must be an integer from 1 to ${MAX_RUNS}, found ${runs}`);
+  const threads = Math.min(runs, options.threads ?? availableParallelism(), threadsThatFit(scenario));
   const summaries: RunSummary[] = new Array(runs);
+  const setup: WorkerSetup = { scenario, seed, by: options.by };
   if (threads === 0 || !existsSync(fileURLToPath(WORKER_FILE))) {
     for (let index = 0; index < runs; index += 1) {
-      summaries[index] = runOne(scenario, seed, index);
+      summaries[index] = runOne(setup, index);
       options.onProgress?.(index + 1, runs);
     }
   } else {
-    await runInWorkers({ scenario, seed }, runs, threads, summaries, options.onProgress);
+    await runInWorkers(setup, runs, threads, summaries, options.onProgress);
   }
   return aggregate(seed, summaries);
+}
+
+/** Each worker holds a copy of the fleet and a run of it: no more workers than the machine's memory holds at once. */
+function threadsThatFit(scenario: Scenario): number {
+  return Math.max(1, Math.floor(machineCapacity().machineNodes / Math.max(1, scenario.fleet.length)));
 }
 
 /** Chunks small enough to balance the threads, large enough that messaging stays cheap. */

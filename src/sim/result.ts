@@ -1,13 +1,17 @@
 /**
  * The result of one simulated run (contract section 8, `simulate --json`):
- * what happened to the deployment of the scenario's `job`. Counts are of
- * distinct events the engine emitted for that deployment, so `stable` keeps
- * the nodes that became stable even when a rollback later reverted them.
+ * what happened to the deployment of the scenario's `job`. The node counts
+ * come from the run's tally (tally.ts) and add up (§8 v1.1):
+ * `targeted = untouched + stable + failed + stopped + removed + updating`,
+ * and `exposed` is everything but `untouched`. `stable` keeps the nodes that
+ * became stable even when a rollback later reverted them; `reverted` and
+ * `revert_failed` say what became of the exposed nodes after a failure.
+ * The CLI adds the JSON format version (src/cli/print/json.ts).
  */
 import type { DeploymentKind, DeploymentState } from '../engine/types.js';
+import type { LabelBreakdown } from './breakdown.js';
+import type { DeploymentTally } from './tally.js';
 import type { EventSource } from './trace.js';
-
-export const RESULT_FORMAT = 1;
 
 /** A step of the deployment's life: a state it entered, or its promotion. */
 export interface Phase {
@@ -18,7 +22,6 @@ export interface Phase {
 }
 
 export interface SimResult {
-  format: typeof RESULT_FORMAT;
   seed: number;
   job: string;
   deployment: string;
@@ -38,16 +41,30 @@ export interface SimResult {
   stable: number;
   /** Nodes the engine judged failed. */
   failed: number;
+  /** Started, never judged: the update ended because the deployment failed, was superseded or aborted (stopped, or reverted while updating). */
+  stopped: number;
+  /** Left the fleet while updating (no scenario event removes a node yet: 0 in the simulator). */
+  removed: number;
+  /** Started, still updating when the run ended (at the horizon). */
+  updating: number;
+  /** Exposed nodes a rollback brought back to the earlier version. */
   reverted: number;
+  /** Exposed nodes whose revert was not confirmed in time. */
   revert_failed: number;
   /** Targeted nodes never started. */
   untouched: number;
+  /** `failed` per node failure reason (deadline_exceeded, execution_failed, execution_timeout), in alphabetical order. */
+  failed_by_reason: Record<string, number>;
+  /** The nodes' buckets per value of the label named by `--by`; null without it. */
+  by_label: LabelBreakdown | null;
   /** Most nodes updating at once. */
   max_in_flight: number;
   /** Nodes that ran the new version. */
   exposed: number;
-  /** Creation to failure; null when the deployment did not fail. */
+  /** Creation to a failure the engine found (failure rule, timeouts); null when it did not fail, or an operator aborted it. */
   time_to_detect_s: number | null;
+  /** Creation to failure, whatever failed it (an operator's abort included); null when it did not fail. */
+  time_to_fail_s: number | null;
   /** Failure to the end of the rollback; null when no rollback ended. */
   time_to_rollback_s: number | null;
   /** Why the run stopped: `settled` (terminal or waiting for an operator, no scripted event left) or `horizon`. */
@@ -80,12 +97,11 @@ export interface DeploymentLog {
   reason: string | null;
   stateAt: number;
   phases: Phase[];
-  exposed: number;
-  stable: number;
-  failed: number;
   reverted: number;
   revertFailed: number;
   failedAt: number | null;
+  /** Why it failed (failure_rule, aborted, total_timeout, queue_timeout); null when it did not. */
+  failReason: string | null;
   rolledBackAt: number | null;
 }
 
@@ -116,12 +132,10 @@ export function watchDeployments(engine: EventSource): Map<string, DeploymentLog
       reason: null,
       stateAt: e.at,
       phases: [],
-      exposed: 0,
-      stable: 0,
-      failed: 0,
       reverted: 0,
       revertFailed: 0,
       failedAt: null,
+      failReason: null,
       rolledBackAt: null,
     });
   });
@@ -132,19 +146,19 @@ export function watchDeployments(engine: EventSource): Map<string, DeploymentLog
     log.reason = e.reason ?? null;
     log.stateAt = e.at;
     log.phases.push(e.reason === undefined ? { t: seconds(e.at), phase: e.state } : { t: seconds(e.at), phase: e.state, reason: e.reason });
-    if (e.state === 'failed') log.failedAt = e.at;
+    if (e.state === 'failed') {
+      log.failedAt = e.at;
+      log.failReason = e.reason ?? null;
+    }
     if (e.state === 'rolled_back') log.rolledBackAt = e.at;
   });
   engine.on('deployment.promoted', (e) => {
     logs.get(e.deployment)?.phases.push({ t: seconds(e.at), phase: 'promoted', reason: e.auto ? 'auto' : 'operator' });
   });
-  const count = (field: 'exposed' | 'stable' | 'failed' | 'reverted' | 'revertFailed') => (e: { deployment: string }) => {
+  const count = (field: 'reverted' | 'revertFailed') => (e: { deployment: string }) => {
     const log = logs.get(e.deployment);
     if (log !== undefined) log[field] += 1;
   };
-  engine.on('node.started', count('exposed'));
-  engine.on('node.stable', count('stable'));
-  engine.on('node.failed', count('failed'));
   engine.on('node.reverted', count('reverted'));
   engine.on('node.revert_failed', count('revertFailed'));
   return logs;
@@ -160,14 +174,18 @@ export interface RunEnd {
   refused: SimResult['refused'];
   /** Deployments created after the job's, in order. */
   later: DeploymentLog[];
+  /** What became of the nodes the job's deployment started. */
+  tally: DeploymentTally;
+  by_label: LabelBreakdown | null;
 }
 
 export function summarize(log: DeploymentLog, end: RunEnd): SimResult {
   const seconds = (ms: number): number => ms / 1000;
   const endOf = (of: DeploymentLog): number => (TERMINAL.has(of.state) ? of.stateAt : end.at);
   const endedAt = endOf(log);
+  const nodes = end.tally.counts;
+  const timeToFail = log.failedAt === null ? null : seconds(log.failedAt - log.createdAt);
   return {
-    format: RESULT_FORMAT,
     seed: end.seed,
     job: log.job,
     deployment: log.id,
@@ -180,14 +198,21 @@ export function summarize(log: DeploymentLog, end: RunEnd): SimResult {
     duration_s: seconds(endedAt - log.createdAt),
     targeted: end.targeted,
     canaries: log.canaries,
-    stable: log.stable,
-    failed: log.failed,
+    stable: nodes.stable,
+    failed: nodes.failed,
+    stopped: nodes.stopped,
+    removed: 0,
+    updating: nodes.updating,
     reverted: log.reverted,
     revert_failed: log.revertFailed,
-    untouched: Math.max(0, end.targeted - log.exposed),
+    untouched: Math.max(0, end.targeted - nodes.exposed),
+    failed_by_reason: end.tally.failedByReason(),
+    by_label: end.by_label,
     max_in_flight: end.max_in_flight,
-    exposed: log.exposed,
-    time_to_detect_s: log.failedAt === null ? null : seconds(log.failedAt - log.createdAt),
+    exposed: nodes.exposed,
+    // §8 v1.1: an operator's abort is a decision, not a detection.
+    time_to_detect_s: log.failReason === 'aborted' ? null : timeToFail,
+    time_to_fail_s: timeToFail,
     time_to_rollback_s: log.failedAt === null || log.rolledBackAt === null ? null : seconds(log.rolledBackAt - log.failedAt),
     ended_by: end.by,
     end_s: seconds(end.at),

@@ -10,18 +10,21 @@
  * is left out of the trace and of the result. Version 1 thus carries an
  * `immediate` deployment block, which only says how version 1 was rolled out.
  *
- * The run stops at the first instant after which no scripted event remains
- * and every deployment of the run (the job's, those of `submit` events) is
- * terminal or waits for an operator (awaiting_promotion, or paused with no
- * node still updating); otherwise at the horizon. The result is about the
+ * The run stops at the first instant after which no scripted event remains,
+ * every deployment of the run (the job's, those of `submit` events) is
+ * terminal or waits for an operator (awaiting_promotion, or paused), and no
+ * node any of them started is still updating (§8 v1.1: late joiners and
+ * reconnected nodes are judged too); otherwise at the horizon. The result is about the
  * job's deployment; the trace holds every deployment of the run.
  */
 import { CommandError, createEngine, VirtualClock, type Engine } from '../engine/index.js';
 import type { JobSpec } from '../spec/types.js';
 import { SimulatedAgents } from './agents.js';
 import { compileBehavior } from './behavior.js';
+import { LabelValues } from './breakdown.js';
 import type { Scenario, ScenarioEvent } from './scenario.js';
 import { isSettled, summarize, watchDeployments, type SimResult } from './result.js';
+import { NodeTally } from './tally.js';
 import { recordTrace, streamTrace, type TraceEvent, type TraceSink } from './trace.js';
 
 export interface RunOptions {
@@ -33,7 +36,24 @@ export interface RunOptions {
    * time order, and the run keeps none.
    */
   trace?: boolean | TraceSink;
+  /** A label to break the result down by (`SimResult.by_label`). */
+  by?: string;
+  /** Called every PROGRESS_EVERY fired timers, and once at the end. */
+  onProgress?: (progress: RunProgress) => void;
 }
+
+/** How far a run is: virtual time and the job's deployment's nodes. */
+export interface RunProgress {
+  /** Milliseconds of virtual time. */
+  now: number;
+  horizon: number;
+  targeted: number;
+  /** Nodes of the job's deployment judged stable or failed, or stopped. */
+  resolved: number;
+}
+
+/** Fired timers between two progress calls: rare enough to cost nothing, frequent enough for a line every few seconds. */
+const PROGRESS_EVERY = 1 << 16;
 
 export interface RunOutput {
   result: SimResult;
@@ -57,19 +77,22 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunOu
   const clock = new VirtualClock(0);
   const agents = new SimulatedAgents(clock, seed, compileBehavior(scenario.behavior));
   const engine = createEngine({ executor: agents, clock });
-  const sim: Simulation = { clock, agents, engine };
+  const labels = options.by === undefined ? null : new LabelValues(options.by, scenario.fleet.length);
+  const sim: Simulation = { clock, agents, engine, labels };
   agents.attach(engine);
   engine.on('node.stable', (e) => agents.judged(e.node, e.version));
   engine.on('node.failed', (e) => agents.judged(e.node, e.version));
 
   const fleet = scenario.fleet;
   for (let i = 0; i < fleet.length; i += 1) {
-    agents.addNode(fleet[i]!);
+    const index = agents.addNode(fleet[i]!);
+    labels?.add(index, fleet[i]!);
     engine.upsertNode(fleet[i]!);
   }
   if (scenario.previous !== null) putInPlace(scenario.previous, sim);
 
   const deployments = watchDeployments(engine);
+  const tally = new NodeTally(engine, agents, fleet.length);
   const trace = options.trace === true ? recordTrace(engine) : null;
   if (typeof options.trace === 'function') streamTrace(engine, options.trace);
   const script = schedule(scenario.events, identity(scenario.job), sim);
@@ -78,15 +101,24 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunOu
     throw new ScenarioRunError('job', 'is the same as previous: the engine reports it unchanged and nothing rolls out');
   }
 
-  // A paused deployment still judges the nodes it was updating (§7): it waits for an operator only once they resolved.
+  // A paused deployment still judges the nodes it was updating (§7), and a completed one the nodes that join it.
   const settled = (): boolean => {
     if (script.left() > 0) return false;
-    for (const log of deployments.values()) {
-      if (!isSettled(log) || (log.state === 'paused' && engine.status(log.id)!.counts.updating > 0)) return false;
-    }
-    return true;
+    for (const log of deployments.values()) if (!isSettled(log)) return false;
+    return !tally.anyUpdating();
   };
-  const endedBy = runUntil(clock, scenario.horizon, settled);
+  const jobDeployment = submitted.deployment;
+  const jobTally = tally.of(jobDeployment)!;
+  const onProgress = options.onProgress;
+  const progress =
+    onProgress === undefined
+      ? null
+      : (): void => {
+          const c = jobTally.counts;
+          onProgress({ now: clock.now(), horizon: scenario.horizon, targeted: engine.status(jobDeployment)!.targeted, resolved: c.exposed - c.updating });
+        };
+  const endedBy = runUntil(clock, scenario.horizon, settled, progress);
+  progress?.();
 
   const log = deployments.get(submitted.deployment)!;
   const status = engine.status(submitted.deployment)!;
@@ -98,6 +130,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunOu
     max_in_flight: status.max_in_flight,
     refused: script.refused,
     later: [...deployments.values()].filter((other) => other !== log),
+    tally: jobTally,
+    by_label: labels?.breakdown(jobTally) ?? null,
   });
   return { result, trace };
 }
@@ -106,11 +140,13 @@ interface Simulation {
   clock: VirtualClock;
   agents: SimulatedAgents;
   engine: Engine;
+  labels: LabelValues | null;
 }
 
 /** Steps the clock one timer at a time; checks `settled` between instants. */
-function runUntil(clock: VirtualClock, horizon: number, settled: () => boolean): SimResult['ended_by'] {
-  for (;;) {
+function runUntil(clock: VirtualClock, horizon: number, settled: () => boolean, progress: (() => void) | null): SimResult['ended_by'] {
+  for (let fired = 1; ; fired += 1) {
+    if (progress !== null && (fired & (PROGRESS_EVERY - 1)) === 0) progress();
     const due = clock.nextDue();
     if ((due === null || due > clock.now()) && settled()) return 'settled';
     if (due === null || due > horizon) {
@@ -129,7 +165,7 @@ interface Script {
 }
 
 /** Puts the scripted events on the clock. Operator commands the engine refuses are recorded, not fatal. */
-function schedule(events: readonly ScenarioEvent[], job: string, { clock, agents, engine }: Simulation): Script {
+function schedule(events: readonly ScenarioEvent[], job: string, { clock, agents, engine, labels }: Simulation): Script {
   const refused: SimResult['refused'] = [];
   let left = events.length;
   const apply = (event: ScenarioEvent): void => {
@@ -154,7 +190,8 @@ function schedule(events: readonly ScenarioEvent[], job: string, { clock, agents
         return;
       case 'join':
         for (const node of event.nodes) {
-          agents.addNode(node); // first: the engine may start the node at once
+          const index = agents.addNode(node); // first: the engine may start the node at once
+          labels?.add(index, node);
           engine.upsertNode(node);
         }
         return;

@@ -10,7 +10,7 @@ import type { FleetNode } from '../selector/types.js';
 import { loadJobSpec, parseDocument, validateJobSpec } from '../spec/index.js';
 import type { JobSpec, Problem, ValidationResult } from '../spec/types.js';
 import type { BehaviorModel } from './behavior.js';
-import { parseFleet } from './fleet.js';
+import { parseFleet, type FleetFits } from './fleet.js';
 import { parseBehavior } from './scenarioBehavior.js';
 import { parseEvents, type ScenarioEvent } from './scenarioEvents.js';
 import { sameSpec } from '../engine/index.js';
@@ -53,7 +53,7 @@ export const DEFAULT_HORIZON_MS = 24 * 60 * 60 * 1000;
 
 export const SCENARIO_KEYS = ['seed', 'horizon', 'fleet', 'previous', 'job', 'behavior', 'events'];
 
-export async function loadScenario(input: string | Uint8Array, source: string, readJobFile: ReadJobFile): Promise<ScenarioLoad> {
+export async function loadScenario(input: string | Uint8Array, source: string, readJobFile: ReadJobFile, fleetFits?: FleetFits): Promise<ScenarioLoad> {
   const document = parseDocument(input, source);
   if (!document.ok) return { ok: false, errors: [{ ...document.problem, source }], warnings: [] };
   const raw = document.value;
@@ -72,7 +72,7 @@ export async function loadScenario(input: string | Uint8Array, source: string, r
   let fleetIds: string[] = [];
   if (raw.fleet === undefined) problems.push({ path: 'fleet', message: 'required: the nodes of the fleet (nodes and/or groups)' });
   else {
-    const parsed = parseFleet(raw.fleet, 'fleet');
+    const parsed = parseFleet(raw.fleet, 'fleet', fleetFits);
     if (parsed.ok) {
       fleet = parsed.nodes;
       fleetIds = fleet.map((node) => node.id);

@@ -1,77 +1,91 @@
 /**
- * `simulate SCENARIO [--seed N] [--runs N] [--json] [--trace FILE]`: a what-if
- * rollout in virtual time (contract §8, §9). Bad input of any kind (the
- * scenario, a JobSpec it names, the options) exits 2 with `file: path:
- * message` lines on standard error; the outcome of the rollout, whatever it
- * is, is a successful simulation (exit 0).
+ * `simulate SCENARIO [--seed N] [--runs N] [--json] [--trace FILE|-] [--by LABEL]`:
+ * a what-if rollout in virtual time (contract §8, §9), returned as data for
+ * program.ts to print. Bad input of any kind (the scenario, a JobSpec it
+ * names, the options, a fleet too large for this process, a trace path that
+ * is one of the run's inputs) is refused before the run starts; the outcome
+ * of the rollout, whatever it is, is a successful simulation.
+ *
+ * The trace is the one output written here, as the run goes: a trace of a
+ * large fleet holds millions of lines and is never held whole.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SingleBar } from 'cli-progress';
-import { monteCarlo } from '../../sim/monteCarlo.js';
-import { runScenario, ScenarioRunError } from '../../sim/run.js';
+import type { Aggregate } from '../../sim/aggregate.js';
+import { fleetTooLarge } from '../../sim/capacity.js';
+import { MAX_RUNS, monteCarlo } from '../../sim/monteCarlo.js';
+import type { SimResult } from '../../sim/result.js';
+import { runScenario, ScenarioRunError, type RunProgress } from '../../sim/run.js';
 import { loadScenario, type ReadJobFile, type SourcedProblem } from '../../sim/scenario.js';
 import { traceWriter, type TraceWriter } from '../../sim/trace.js';
-import { ExitCode, InputError, reportError, RunError, UsageError } from '../errors.js';
-import { JOBSPEC_INPUT, readInput, type InputKind } from '../input.js';
+import { InputError, RunError, UsageError } from '../errors.js';
+import { JOBSPEC_INPUT, readInput, STDIN_SOURCE, type InputKind } from '../input.js';
 import type { CliIO } from '../io.js';
-import { colorsFor } from '../print/colors.js';
-import { formatProblem } from '../print/problems.js';
-import { aggregateJson, aggregateReport, resultJson, resultReport } from '../print/simulate.js';
 
 export interface SimulateArgs {
   scenario: string;
   seed?: number;
   runs?: number;
-  json: boolean;
+  json?: boolean;
+  /** A file, or `-` for standard output. */
   trace?: string;
+  /** A label to break the failures down by. */
+  by?: string;
 }
+
+/** Where the command reports how far it is (print/progress.ts); the default reports nothing. */
+export interface ProgressSink {
+  runs(done: number, total: number): void;
+  run(progress: RunProgress): void;
+  stop(): void;
+}
+
+const SILENT: ProgressSink = { runs: () => {}, run: () => {}, stop: () => {} };
+
+interface Loaded {
+  source: string;
+  description: string | null;
+  warnings: SourcedProblem[];
+}
+
+export type SimulateOutcome =
+  | (Loaded & { ok: false; errors: SourcedProblem[] })
+  | (Loaded & { ok: true; kind: 'run'; result: SimResult; /** The trace went to standard output: the summary must not. */ traceOnStdout: boolean })
+  | (Loaded & { ok: true; kind: 'runs'; aggregate: Aggregate });
 
 /** Scenarios write large fleets as generated groups; explicit nodes take ~60 bytes each. */
 const SCENARIO_INPUT: InputKind = { noun: 'a scenario', maxBytes: 8 * 1024 * 1024 };
 
-export async function simulateCommand(args: SimulateArgs, io: CliIO): Promise<number> {
-  try {
-    return await simulate(args, io);
-  } catch (error) {
-    return reportError(error, io);
-  }
-}
-
-/** `--runs N` (any N) asks for the aggregate of §8; without it, one run is described. */
-async function simulate(args: SimulateArgs, io: CliIO): Promise<number> {
-  if (args.trace !== undefined && args.runs !== undefined) {
-    throw new UsageError('--trace records a single run: drop --runs, or replay run i of the series with --seed SEED+i --trace FILE');
-  }
+/** @throws InputError / UsageError for bad input (exit 2), RunError when the trace cannot be written (exit 1). */
+export async function simulateCommand(args: SimulateArgs, io: CliIO, progress: ProgressSink = SILENT): Promise<SimulateOutcome> {
+  checkOptions(args);
   const input = await readInput(args.scenario, SCENARIO_INPUT, io);
-  const load = await loadScenario(input.bytes, input.source, jobFileReader(io));
-  writeProblems(load.warnings, io);
-  if (!load.ok) {
-    writeProblems(load.errors, io);
-    return ExitCode.BadInput;
-  }
+  const inputs = input.source === STDIN_SOURCE ? [] : [resolve(io.cwd, args.scenario)];
+  const load = await loadScenario(input.bytes, input.source, jobFileReader(io, inputs), (nodes) => fleetTooLarge(nodes));
+  if (!load.ok) return { ok: false, source: input.source, description: null, warnings: load.warnings, errors: load.errors };
   const { scenario } = load;
+  const loaded: Loaded = { source: input.source, description: scenario.description, warnings: load.warnings };
+  const submits = scenario.events.filter((event) => event.type === 'submit').length;
+  const joined = scenario.events.reduce((sum, event) => sum + (event.type === 'join' ? event.nodes.length : 0), 0);
+  const tooLarge = fleetTooLarge(scenario.fleet.length + joined, submits);
+  if (tooLarge !== null) throw InputError.single(input.source, tooLarge, 'fleet');
+
   const seed = args.seed ?? scenario.seed;
-  const runs = args.runs;
-  if (runs !== undefined && seed + runs - 1 > Number.MAX_SAFE_INTEGER) {
-    throw new UsageError(`--seed ${seed} with --runs ${runs} goes past ${Number.MAX_SAFE_INTEGER}`);
-  }
-  const colors = colorsFor(io.stdout, io.env);
+  const by = args.by === undefined ? {} : { by: args.by };
   try {
-    if (runs !== undefined) {
-      const progress = progressBar(io, runs);
-      const aggregate = await monteCarlo(scenario, { runs, seed, onProgress: progress?.update }).finally(() => progress?.stop());
-      io.stdout.write(args.json ? aggregateJson(aggregate) : aggregateReport(input.source, scenario.description, aggregate, colors));
-      return ExitCode.Ok;
+    if (args.runs !== undefined) {
+      if (seed + args.runs - 1 > Number.MAX_SAFE_INTEGER) throw new UsageError(`--seed ${seed} with --runs ${args.runs} goes past ${Number.MAX_SAFE_INTEGER}`);
+      const aggregate = await monteCarlo(scenario, { runs: args.runs, seed, onProgress: progress.runs, ...by }).finally(progress.stop);
+      return { ...loaded, ok: true, kind: 'runs', aggregate };
     }
-    const traceFile = args.trace === undefined ? null : openTraceFile(args.trace, io);
+    const trace = args.trace === undefined ? null : openTrace(args.trace, inputs, io);
     try {
-      const { result } = runScenario(scenario, { seed, trace: traceFile?.sink });
-      traceFile?.flush();
-      io.stdout.write(args.json ? resultJson(result) : resultReport(input.source, scenario.description, result, colors));
-      return ExitCode.Ok;
+      const { result } = runScenario(scenario, { seed, trace: trace?.sink, onProgress: progress.run, ...by });
+      trace?.flush();
+      return { ...loaded, ok: true, kind: 'run', result, traceOnStdout: args.trace === '-' };
     } finally {
-      traceFile?.close();
+      progress.stop();
+      trace?.close();
     }
   } catch (error) {
     if (error instanceof ScenarioRunError) throw InputError.single(input.source, error.message, error.path);
@@ -79,11 +93,23 @@ async function simulate(args: SimulateArgs, io: CliIO): Promise<number> {
   }
 }
 
-/** JobSpec files named by the scenario, read like any FILE argument (relative to the working directory). */
-function jobFileReader(io: CliIO): ReadJobFile {
+function checkOptions(args: SimulateArgs): void {
+  if (args.trace !== undefined && args.runs !== undefined) {
+    throw new UsageError('--trace records a single run: drop --runs, or replay run i of the series with --seed SEED+i --trace FILE');
+  }
+  if (args.runs !== undefined && args.runs > MAX_RUNS) {
+    throw new UsageError(`--runs ${args.runs}: at most ${MAX_RUNS.toLocaleString('en-US')} runs in one series (split larger studies by --seed)`);
+  }
+  if (args.by !== undefined && args.by.trim() === '') throw new UsageError('--by expects a label key, such as --by region');
+}
+
+/** JobSpec files named by the scenario, read like any FILE argument; each one read is recorded in `inputs`. */
+function jobFileReader(io: CliIO, inputs: string[]): ReadJobFile {
   return async (file) => {
     try {
-      return { ok: true, bytes: (await readInput(file, JOBSPEC_INPUT, io)).bytes };
+      const bytes = (await readInput(file, JOBSPEC_INPUT, io)).bytes;
+      inputs.push(resolve(io.cwd, file));
+      return { ok: true, bytes };
     } catch (error) {
       if (error instanceof InputError) return { ok: false, message: error.problems.map((problem) => problem.message).join('; ') };
       throw error;
@@ -91,25 +117,23 @@ function jobFileReader(io: CliIO): ReadJobFile {
   };
 }
 
-/** A document that does not parse already names its file and position (`sim.yaml:3:7: ...`). */
-function writeProblems(problems: readonly SourcedProblem[], io: CliIO): void {
-  if (problems.length === 0) return;
-  const lines = problems.map((problem) =>
-    problem.path === '' && problem.message.startsWith(`${problem.source}:`) ? problem.message : formatProblem(problem.source, problem),
-  );
-  io.stderr.write(`${lines.join('\n')}\n`);
-}
-
 /**
- * Opened before the run, so a trace file that cannot be written is bad input
- * reported at once; the run's lines go to it as they are made (a trace of a
- * large fleet holds millions of lines: it is never held whole).
+ * `-` is standard output. A file is opened before the run, so one that cannot
+ * be written is bad input reported at once; it is never one of the run's
+ * inputs (the scenario or a JobSpec it names, compared by device and inode,
+ * so another path to the same file is caught too).
  */
-function openTraceFile(file: string, io: CliIO): TraceWriter & { close: () => void } {
+function openTrace(file: string, inputs: readonly string[], io: CliIO): TraceWriter & { close: () => void } {
+  if (file === '-') return { ...traceWriter((text) => io.stdout.write(text)), close: () => {} };
+  const path = resolve(io.cwd, file);
+  const input = inputs.find((candidate) => sameFile(candidate, path));
+  if (input !== undefined) {
+    throw new UsageError(`--trace ${file}: is an input of this run (${input === inputs[0] ? 'the scenario' : 'a JobSpec it names'}); write the trace to another file`);
+  }
   const problem = (error: unknown): string => `cannot write the trace: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
   let fd: number;
   try {
-    fd = openSync(resolve(io.cwd, file), 'w');
+    fd = openSync(path, 'w');
   } catch (error) {
     throw InputError.single(file, problem(error));
   }
@@ -123,22 +147,18 @@ function openTraceFile(file: string, io: CliIO): TraceWriter & { close: () => vo
   return { ...writer, close: () => closeSync(fd) };
 }
 
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
 /** `writeSync` may write part of its bytes (a full disk): write the rest until it throws. */
 function writeFully(fd: number, text: string): void {
   const bytes = Buffer.from(text);
   for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
-}
-
-/** A progress bar on standard error, only when it is a terminal. */
-function progressBar(io: CliIO, total: number): { update: (done: number) => void; stop: () => void } | null {
-  if (!io.stderr.isTTY) return null;
-  const stream = { write: (text: string) => io.stderr.write(text), isTTY: true, columns: 80 };
-  const bar = new SingleBar({
-    stream: stream as unknown as NodeJS.WritableStream,
-    format: 'simulating {bar} {value}/{total} runs, {eta_formatted} left',
-    hideCursor: true,
-    clearOnComplete: true,
-  });
-  bar.start(total, 0);
-  return { update: (done) => bar.update(done), stop: () => bar.stop() };
 }

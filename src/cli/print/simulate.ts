@@ -1,10 +1,12 @@
 /** Output of `simulate`: the §8 JSON, or a summary for a terminal (outcome, timings, counts, a timeline of phases). */
 import { formatDuration, intervalToDuration } from 'date-fns';
 import type { Aggregate, Stats } from '../../sim/aggregate.js';
+import type { LabelBreakdown } from '../../sim/breakdown.js';
 import type { Phase, SimResult } from '../../sim/result.js';
+import type { SourcedProblem } from '../../sim/scenario.js';
 import type { Colors } from './colors.js';
 import { jsonOutput } from './json.js';
-import { count } from './problems.js';
+import { count, formatProblem } from './problems.js';
 
 export function resultJson(result: SimResult): string {
   return jsonOutput({ ...result });
@@ -14,6 +16,15 @@ export function aggregateJson(aggregate: Aggregate): string {
   return jsonOutput({ ...aggregate });
 }
 
+/** Problems of the scenario and the JobSpecs it names, one `file: path: message` line each (a parse error already names its file and position). */
+export function problemsText(problems: readonly SourcedProblem[]): string {
+  if (problems.length === 0) return '';
+  const lines = problems.map((problem) =>
+    problem.path === '' && problem.message.startsWith(`${problem.source}:`) ? problem.message : formatProblem(problem.source, problem),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
 /** One run: what happened to the job's deployment. */
 export function resultReport(source: string, description: string | null, result: SimResult, colors: Colors): string {
   const versions = result.from_version === null ? `v${result.to_version}` : `v${result.from_version} → v${result.to_version}`;
@@ -21,13 +32,19 @@ export function resultReport(source: string, description: string | null, result:
   const rows: Array<[string, string]> = [
     ['outcome', `${paintOutcome(result.outcome, colors)}${result.reason === null ? '' : ` (${result.reason})`} ${result.ended_by === 'settled' ? 'after' : 'still, at the horizon, after'} ${spoken(result.duration_s)}`],
     ['timeline', timeline(result.phases)],
-    ['nodes', `${result.targeted} targeted: ${result.exposed} exposed, ${result.stable} stable, ${result.failed} failed, ${result.reverted} reverted, ${result.revert_failed} revert failed, ${result.untouched} untouched`],
+    ['nodes', nodesText(result)],
     ['window', `at most ${count(result.max_in_flight, 'node')} updating at once`],
   ];
-  if (result.time_to_detect_s !== null) {
-    const rollback = result.time_to_rollback_s === null ? 'no rollback completed' : `rolled back in ${spoken(result.time_to_rollback_s)}`;
-    rows.push(['failure', `detected after ${spoken(result.time_to_detect_s)}; ${rollback}`]);
+  if (result.exposed > 0 && result.from_version !== null && (result.reverted > 0 || result.revert_failed > 0)) {
+    rows.push(['reverts', `${result.reverted} of ${result.exposed} exposed reverted to v${result.from_version}, ${result.revert_failed} revert failed`]);
   }
+  if (result.failed > 0) rows.push(['failures', reasonsText(result.failed_by_reason)]);
+  if (result.time_to_fail_s !== null) {
+    const rollback = result.time_to_rollback_s === null ? 'no rollback completed' : `rolled back in ${spoken(result.time_to_rollback_s)}`;
+    const how = result.time_to_detect_s === null ? 'aborted by the operator after' : 'detected after';
+    rows.push(['failure', `${how} ${spoken(result.time_to_fail_s)}; ${rollback}`]);
+  }
+  if (result.by_label !== null) rows.push(...labelRows(result.by_label));
   for (const refusal of result.refused) rows.push(['refused', `${compact(refusal.t)} ${refusal.action}: ${refusal.message}`]);
   for (const later of result.later_deployments) {
     rows.push(['then', `${later.deployment} (${later.kind} to v${later.to_version}) created at ${compact(later.created_s)}: ${paintOutcome(later.outcome, colors)} at ${compact(later.end_s)}`]);
@@ -47,12 +64,53 @@ export function aggregateReport(source: string, description: string | null, aggr
     ['outcomes', outcomes],
     ['duration', statsText(aggregate.duration_s, compact)],
     ['exposed', statsText(aggregate.exposed, (n) => `${n}`)],
+    ['nodes', `per run, mean: ${aggregateNodesText(aggregate)}`],
     ['rollbacks', `${percent(aggregate.rollback_rate)} of runs`],
   ];
+  const reasons = Object.entries(aggregate.reasons);
+  if (reasons.length > 0) rows.splice(1, 0, ['reasons', reasons.map(([reason, runs]) => `${reason} ${runs}`).join(', ')]);
   const detect = aggregate.time_to_detect_s;
-  rows.push(['detected', detect === null ? 'no run failed' : `in ${count(detect.runs, 'run')}: ${statsText(detect, compact)}`]);
+  const aborted = aggregate.reasons.aborted ?? 0;
+  const abortNote = aborted === 0 ? '' : `; ${count(aborted, 'run')} aborted by the operator (not a detection)`;
+  rows.push(['detected', `${detect === null ? 'no failure detected' : `in ${count(detect.runs, 'run')}: ${statsText(detect, compact)}`}${abortNote}`]);
+  if (aggregate.nodes.failed.total > 0) rows.push(['failures', `${reasonsText(aggregate.failed_by_reason)} (over all runs)`]);
+  if (aggregate.by_label !== null) {
+    const { label, values } = aggregate.by_label;
+    for (const group of values) {
+      const failed = group.failed === 0 ? 'no failure' : `${group.failed} failed in ${count(group.runs_with_failures, 'run')} (${reasonsText(group.failed_by_reason)})`;
+      rows.push([labelName(label, group.value), `${group.exposed} exposed over all runs: ${group.stable} stable, ${failed}, ${group.stopped} stopped`]);
+    }
+  }
   const heading = `${source} · ${count(aggregate.runs, 'run')} · seeds ${aggregate.seed}..${last}`;
   return `${[colors.bold(heading), ...about(description, colors), ...table(rows, colors)].join('\n')}\n`;
+}
+
+/** `2400 targeted = 2000 stable + 3 failed + ...`: the partition of §8 v1.1, every bucket shown. */
+function nodesText(result: SimResult): string {
+  return `${result.targeted} targeted = ${result.stable} stable + ${result.failed} failed + ${result.stopped} stopped + ${result.removed} removed + ${result.updating} updating + ${result.untouched} untouched (${result.exposed} exposed)`;
+}
+
+function aggregateNodesText(aggregate: Aggregate): string {
+  const { nodes } = aggregate;
+  return `${nodes.targeted.mean} targeted = ${nodes.stable.mean} stable + ${nodes.failed.mean} failed + ${nodes.stopped.mean} stopped + ${nodes.removed.mean} removed + ${nodes.updating.mean} updating + ${nodes.untouched.mean} untouched`;
+}
+
+function reasonsText(byReason: Record<string, number>): string {
+  return Object.entries(byReason)
+    .map(([reason, nodes]) => `${nodes} ${reason}`)
+    .join(', ');
+}
+
+function labelName(label: string, value: string | null): string {
+  return value === null ? `no ${label}` : `${label}=${value}`;
+}
+
+/** One row per value of the `--by` label. */
+function labelRows(breakdown: LabelBreakdown): Array<[string, string]> {
+  return breakdown.values.map((group) => {
+    const failed = group.failed === 0 ? '0 failed' : `${group.failed} failed (${reasonsText(group.failed_by_reason)})`;
+    return [labelName(breakdown.label, group.value), `${group.exposed} exposed: ${group.stable} stable, ${failed}, ${group.stopped} stopped, ${group.updating} updating`];
+  });
 }
 
 /** `0s in_progress ─ 4m10s awaiting_promotion ─ 15m promoted (operator) ─ 31m completed`; a reason is shown where it changes. */
@@ -106,5 +164,6 @@ function paintOutcome(outcome: string, colors: Colors): string {
 }
 
 function table(rows: Array<[string, string]>, colors: Colors): string[] {
-  return rows.map(([label, text]) => `  ${colors.dim(label.padEnd(9))} ${text}`);
+  const width = Math.max(9, ...rows.map(([label]) => label.length));
+  return rows.map(([label, text]) => `  ${colors.dim(label.padEnd(width))} ${text}`);
 }
