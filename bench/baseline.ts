@@ -1,28 +1,25 @@
 /**
- * The yardstick: a minimal hand-written event loop doing the simulator's
- * rolling work with no framework (no engine, no state machine, no events,
- * no ports): its own binary heap and one record per node.
+ * The floor: the least work that does the simulator's rolling rollout, timer
+ * for timer. No engine, no state machine, no events, no ports, no strings:
+ * nodes are dense integer indexes (the rollout order of generated ids is
+ * their index order), per-node state lives in typed arrays, and timers are
+ * one binary min-heap of (due time, scheduling order) in typed arrays.
  *
- * Same work as `runScenario` on a healthy rolling scenario, timer for timer:
- * each started node arms a health-check deadline and its first report
- * `startDelayMs` later; every report is judged passing or not; the first
- * passing report arms the stability timer (`minHealthyMs`), and the node
- * keeps reporting every `reportIntervalMs` until that timer fires; then the
- * node is stable, its deadline and pending report are cancelled and the next
- * node in rollout order (ascending id) starts. At most `window` nodes update
- * at once. A report travels as the engine's input does, a small object
- * naming the node by id, and is routed to the node's record through a Map.
- * It counts fired timers the way the bench counts the simulator's clock
- * steps, so both counts must agree (the bench checks it).
- *
- * It leaves out what the simulator also does (random draws per node, the
- * journal-free engine bookkeeping, events): that is the overhead measured.
+ * Same work as `runScenario` on a healthy rolling scenario: each started node
+ * arms a health-check deadline and its first report `startDelayMs` later;
+ * every report is judged passing or not; the first passing report arms the
+ * stability timer (`minHealthyMs`), and the node keeps reporting every
+ * `reportIntervalMs` until that timer fires; then the node is stable, its
+ * deadline and pending report are cancelled and the next node starts. At most
+ * `window` nodes update at once. Cancelled timers are marked dead and dropped
+ * when they reach the top, as the engine's virtual clock does. It counts
+ * fired timers the way the bench counts the simulator's clock steps, so both
+ * counts must agree (the bench checks it).
  */
-import type { FleetNode } from '../src/selector/types.js';
-import { TimerHeap, type Timer } from './binaryHeap.js';
+import { TimerHeap } from './binaryHeap.js';
 
 export interface RollingModel {
-  /** Most nodes updating at once (the spec's max_parallel). */
+  /** Most nodes updating at once (the spec's max_parallel); 0 = no bound. */
   window: number;
   startDelayMs: number;
   reportIntervalMs: number;
@@ -42,94 +39,70 @@ export interface BaselineResult {
   endMs: number;
 }
 
-interface Report {
-  node: string;
-  healthy: boolean;
-  error_rate: number;
-}
-
 const REPORT = 0;
 const STABLE = 1;
 const DEADLINE = 2;
-
-interface NodeRun {
-  id: string;
-  /** The first report (execution started) has been sent. */
-  running: boolean;
-  streakStart: number;
-  report: Timer | null;
-  stableTimer: Timer | null;
-  deadline: Timer | null;
-}
+const KINDS = 3;
+const NONE = -1;
 
 /** A healthy node's report: healthy, error rate 0. */
 const HEALTHY = true;
 const ERROR_RATE = 0;
 
-export function runBaseline(fleet: readonly FleetNode[], model: RollingModel): BaselineResult {
-  const order = fleet.map((node) => node.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const nodes: NodeRun[] = order.map((id) => ({
-    id,
-    running: false,
-    streakStart: -1,
-    report: null,
-    stableTimer: null,
-    deadline: null,
-  }));
-  const byId = new Map<string, NodeRun>();
-  for (const node of nodes) byId.set(node.id, node);
-  const heap = new TimerHeap();
+export function runBaseline(nodes: number, model: RollingModel): BaselineResult {
+  // Per node: its report state; its timers are the heap's slots node * KINDS + kind.
+  const running = new Uint8Array(nodes);
+  const streaking = new Uint8Array(nodes);
+  const heap = new TimerHeap(nodes * KINDS);
   const result: BaselineResult = { events: 0, executionReports: 0, healthReports: 0, stable: 0, failed: 0, endMs: 0 };
   let now = 0;
   let next = 0;
   let inFlight = 0;
 
+  const arm = (node: number, kind: number, at: number): void => heap.push(at, node * KINDS + kind);
+  const disarm = (node: number, kind: number): void => heap.cancel(node * KINDS + kind);
   const fillWindow = (): void => {
-    while (next < nodes.length && (model.window === 0 || inFlight < model.window)) {
-      const node = nodes[next++]!;
+    while (next < nodes && (model.window === 0 || inFlight < model.window)) {
+      const node = next++;
       inFlight += 1;
-      node.deadline = heap.push(now + model.deadlineMs, DEADLINE, next - 1);
-      node.report = heap.push(now + model.startDelayMs, REPORT, next - 1);
+      arm(node, DEADLINE, now + model.deadlineMs);
+      arm(node, REPORT, now + model.startDelayMs);
     }
   };
-  const resolve = (node: NodeRun, stable: boolean): void => {
-    if (node.report !== null) node.report.live = false;
-    if (node.stableTimer !== null) node.stableTimer.live = false;
-    if (node.deadline !== null) node.deadline.live = false;
-    node.report = node.stableTimer = node.deadline = null;
+  const resolve = (node: number, stable: boolean): void => {
+    disarm(node, REPORT);
+    disarm(node, STABLE);
+    disarm(node, DEADLINE);
     if (stable) result.stable += 1;
     else result.failed += 1;
     inFlight -= 1;
     fillWindow();
   };
-  const onReport = (report: Report, index: number): void => {
-    const node = byId.get(report.node)!;
-    node.report = null;
-    if (!node.running) {
-      node.running = true;
+  const onReport = (node: number, healthy: boolean, errorRate: number): void => {
+    if (running[node] === 0) {
+      running[node] = 1;
       result.executionReports += 1;
     }
     result.healthReports += 1;
-    const passing = report.healthy && report.error_rate <= model.maxErrorRate;
-    if (!passing) {
-      node.streakStart = -1;
-      if (node.stableTimer !== null) node.stableTimer.live = false;
-      node.stableTimer = null;
-    } else if (node.streakStart < 0) {
-      node.streakStart = now;
+    if (!(healthy && errorRate <= model.maxErrorRate)) {
+      streaking[node] = 0;
+      disarm(node, STABLE);
+    } else if (streaking[node] === 0) {
+      streaking[node] = 1;
       if (model.minHealthyMs === 0) return resolve(node, true);
-      node.stableTimer = heap.push(now + model.minHealthyMs, STABLE, index);
+      arm(node, STABLE, now + model.minHealthyMs);
     }
-    node.report = heap.push(now + model.reportIntervalMs, REPORT, index);
+    arm(node, REPORT, now + model.reportIntervalMs);
   };
 
   fillWindow();
-  for (let timer = heap.pop(); timer !== undefined; timer = heap.pop()) {
-    now = timer.at;
+  for (let slot = heap.pop(); slot !== NONE; slot = heap.pop()) {
+    now = heap.lastAt;
     result.events += 1;
-    const node = nodes[timer.node]!;
-    if (timer.kind === REPORT) onReport({ node: node.id, healthy: HEALTHY, error_rate: ERROR_RATE }, timer.node);
-    else if (timer.kind === STABLE) resolve(node, true);
+    const node = (slot / KINDS) | 0;
+    const kind = slot - node * KINDS;
+    if (kind === REPORT) onReport(node, HEALTHY, ERROR_RATE);
+    else if (kind === STABLE) resolve(node, true);
     else resolve(node, false);
   }
   result.endMs = now;

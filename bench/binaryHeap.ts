@@ -1,66 +1,94 @@
 /**
- * The yardstick's timer queue: a plain binary min-heap ordered by due time,
- * then by scheduling order (the same tie rule as the engine's VirtualClock,
- * so events due at the same instant fire in the same order in both).
- * Cancelling marks the timer dead; it is dropped when it reaches the top.
+ * The floor's timer queue: a binary min-heap in two typed arrays, ordered by
+ * due time, then by scheduling order (the tie rule of the engine's
+ * VirtualClock, so timers due at the same instant fire in the same order in
+ * both). Both are packed into one exact double, `at * 2^SEQ_BITS + seq`.
+ * A timer's payload is an integer slot (the floor packs node and kind) with
+ * at most one live timer each: arming a slot again or cancelling it makes the
+ * old entry dead, and dead entries are dropped when they reach the top.
  */
-export interface Timer {
-  at: number;
-  seq: number;
-  /** What the timer does when it fires (the loop's own codes). */
-  kind: number;
-  /** Index of the node it concerns. */
-  node: number;
-  live: boolean;
-}
+const SEQ_BITS = 2 ** 26;
+/** Due times up to 2^27 ms (37 hours) keep the packed key exact (< 2^53). */
+const MAX_AT = 2 ** 27;
+const NONE = -1;
 
 export class TimerHeap {
-  private readonly items: Timer[] = [];
+  private keys: Float64Array;
+  private payloads: Int32Array;
+  private size = 0;
   private seq = 0;
+  /** Per slot: the key of its live timer, or NONE. */
+  private readonly live: Float64Array;
+  /** Due time of the timer `pop` returned last. */
+  lastAt = 0;
 
-  push(at: number, kind: number, node: number): Timer {
-    const timer: Timer = { at, seq: this.seq++, kind, node, live: true };
-    const items = this.items;
-    let i = items.push(timer) - 1;
+  constructor(slots: number, capacity = 1024) {
+    this.keys = new Float64Array(capacity);
+    this.payloads = new Int32Array(capacity);
+    this.live = new Float64Array(slots).fill(NONE);
+  }
+
+  /** Arms `slot` at `at` (replacing its live timer, if any). */
+  push(at: number, slot: number): void {
+    if (at >= MAX_AT || this.seq >= SEQ_BITS) throw new RangeError('the floor packs due time and order into one double: run shorter');
+    const key = at * SEQ_BITS + this.seq++;
+    this.live[slot] = key;
+    if (this.size === this.keys.length) this.grow();
+    const keys = this.keys;
+    const payloads = this.payloads;
+    let i = this.size++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(timer, items[parent]!)) break;
-      items[i] = items[parent]!;
+      if (keys[parent]! <= key) break;
+      keys[i] = keys[parent]!;
+      payloads[i] = payloads[parent]!;
       i = parent;
     }
-    items[i] = timer;
-    return timer;
+    keys[i] = key;
+    payloads[i] = slot;
   }
 
-  /** The next live timer, removed from the heap; undefined when none is left. */
-  pop(): Timer | undefined {
-    for (;;) {
-      const top = this.removeTop();
-      if (top === undefined || top.live) return top;
+  cancel(slot: number): void {
+    this.live[slot] = NONE;
+  }
+
+  /** The slot of the next live timer, removed; NONE when none is left. */
+  pop(): number {
+    const keys = this.keys;
+    const payloads = this.payloads;
+    while (this.size > 0) {
+      const key = keys[0]!;
+      const slot = payloads[0]!;
+      const n = --this.size;
+      const lastKey = keys[n]!;
+      const lastSlot = payloads[n]!;
+      let i = 0;
+      for (;;) {
+        let child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && keys[child + 1]! < keys[child]!) child += 1;
+        if (keys[child]! >= lastKey) break;
+        keys[i] = keys[child]!;
+        payloads[i] = payloads[child]!;
+        i = child;
+      }
+      keys[i] = lastKey;
+      payloads[i] = lastSlot;
+      if (this.live[slot] === key) {
+        this.live[slot] = NONE;
+        this.lastAt = Math.floor(key / SEQ_BITS);
+        return slot;
+      }
     }
+    return NONE;
   }
 
-  private removeTop(): Timer | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length === 0 || last === undefined) return top;
-    const n = items.length;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      const child = right < n && before(items[right]!, items[left]!) ? right : left;
-      if (!before(items[child]!, last)) break;
-      items[i] = items[child]!;
-      i = child;
-    }
-    items[i] = last;
-    return top;
+  private grow(): void {
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    const payloads = new Int32Array(this.payloads.length * 2);
+    payloads.set(this.payloads);
+    this.keys = keys;
+    this.payloads = payloads;
   }
-}
-
-function before(a: Timer, b: Timer): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }

@@ -1,9 +1,10 @@
 /**
  * One bench case, run by run.ts in a fresh `node --expose-gc` process so its
  * memory figures are its own. Usage: `node --expose-gc dist/bench/case.js
- * <engine-rolling|sim-rolling|monte-carlo|postgres-store> <nodes> [repeats|runs|failover trials]`.
+ * <engine-rolling|sim-rolling|monte-carlo|postgres-store|cli-rolling> <nodes> [repeats|runs|failover trials|rounds]`.
  * Prints one line, `RESULT <json>`, on standard output.
  */
+import { runCliRolling } from './cases/cliRolling.js';
 import { runEngineRolling } from './cases/engineRolling.js';
 import { runMonteCarloCanary } from './cases/monteCarloCanary.js';
 import { runPostgresStore } from './cases/postgresStore.js';
@@ -20,8 +21,10 @@ async function main(name: string | undefined, nodes: number, extra: number | und
       return runMonteCarloCanary(nodes, extra ?? 1000);
     case 'postgres-store':
       return runPostgresStore(extra ?? 50);
+    case 'cli-rolling':
+      return runCliRolling(nodes, extra ?? 1);
     default:
-      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo or postgres-store`);
+      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store or cli-rolling`);
   }
 }
 

@@ -16,9 +16,9 @@ import { parseResult } from './resultLine.js';
 import { judgeTargets, type CaseResult, type Verdict } from './targets.js';
 
 interface CaseRun {
-  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store';
+  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'cli-rolling';
   nodes: number;
-  /** Repeats (sim-rolling), runs (monte-carlo) or failover trials (postgres-store). */
+  /** Repeats (sim-rolling), runs (monte-carlo), failover trials (postgres-store) or rounds (cli-rolling). */
   extra?: number;
 }
 
@@ -30,6 +30,8 @@ const CASES: CaseRun[] = [
   { name: 'monte-carlo', nodes: 1_000, extra: 1_000 },
   // Starts a throwaway PostgreSQL cluster; skipped (one line) when PostgreSQL is not installed.
   { name: 'postgres-store', nodes: 0, extra: 50 },
+  { name: 'cli-rolling', nodes: 100_000, extra: 3 },
+  { name: 'cli-rolling', nodes: 1_000_000, extra: 3 },
 ];
 
 /** Room for a 1M-node run to show its real figure (a MISS) instead of dying at the default heap limit. */
@@ -76,6 +78,17 @@ function caseRow(r: Exclude<CaseResult, PostgresStoreResult>): string[] {
         `${rate(r.events_per_s)} (loop ${rate(r.baseline_events_per_s)})`,
         mib(r.peak_rss),
         `${Math.round(r.heap_per_node)} B + ${Math.round(r.scenario_heap_per_node)} B input`,
+        `${r.ratio.toFixed(2)}x (cpu ${r.cpu_ratio.toFixed(2)}x)`,
+      ];
+    case 'cli-rolling':
+      return [
+        `${r.case} (whole process)`,
+        num(r.nodes),
+        `${time(r.wall_ms)} (floor ${time(r.floor_wall_ms)})`,
+        `${time(r.cpu_ms)} (floor ${time(r.floor_cpu_ms)})`,
+        '-',
+        `${mib(r.peak_rss)} (floor ${mib(r.floor_peak_rss)})`,
+        '-',
         `${r.ratio.toFixed(2)}x (cpu ${r.cpu_ratio.toFixed(2)}x)`,
       ];
     case 'monte-carlo':

@@ -3,12 +3,13 @@
  * figures. A target whose case did not run (or broke) is reported as such,
  * never as a pass.
  */
+import type { CliRollingResult } from './cases/cliRolling.js';
 import type { EngineRollingResult } from './cases/engineRolling.js';
 import type { MonteCarloResult } from './cases/monteCarloCanary.js';
 import type { PostgresStoreResult } from './cases/postgresStore.js';
 import type { SimRollingResult } from './cases/simRolling.js';
 
-export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult;
+export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | CliRollingResult;
 
 export interface Verdict {
   issue: string;
@@ -34,6 +35,9 @@ function engine(results: CaseResult[], nodes: number): EngineRollingResult | und
 function sim(results: CaseResult[], nodes: number): SimRollingResult | undefined {
   return results.find((r): r is SimRollingResult => r.case === 'sim-rolling' && r.nodes === nodes);
 }
+function cli(results: CaseResult[], nodes: number): CliRollingResult | undefined {
+  return results.find((r): r is CliRollingResult => r.case === 'cli-rolling' && r.nodes === nodes);
+}
 function monteCarlo(results: CaseResult[]): MonteCarloResult | undefined {
   return results.find((r): r is MonteCarloResult => r.case === 'monte-carlo');
 }
@@ -53,6 +57,9 @@ export function judgeTargets(results: CaseResult[]): Verdict[] {
   const s1m = sim(results, 1_000_000);
   const mc = monteCarlo(results);
   const pg = postgres(results);
+  const c100k = cli(results, 100_000);
+  const c1m = cli(results, 1_000_000);
+  const CLI = 'Simulator through the CLI #12';
   const ENGINE = 'Rollout engine';
   const SIM = 'What-if simulator #6';
   const REPLICAS = 'Replicas #10';
@@ -97,5 +104,31 @@ export function judgeTargets(results: CaseResult[]): Verdict[] {
       figure: `p99 ${pg.failover.after_kill.p99_ms} ms after the kill (lease ${pg.failover.lease_ms} ms); p99 ${pg.failover.after_expiry.p99_ms} ms after expiry`,
       pass: pg.failover.after_kill.p99_ms <= pg.failover.lease_ms + FAILOVER_SLACK_MS,
     }),
+    ...[c100k, c1m].map((c) =>
+      judge(CLI, `same work as the floor (${c?.nodes.toLocaleString('en-US') ?? '?'} nodes)`, c && {
+        figure: `${c.cli_runs[0]!.stable.toLocaleString('en-US')} stable, end ${c.cli_runs[0]!.duration_s} s vs ${c.floor_runs[0]!.stable.toLocaleString('en-US')}, ${c.floor_runs[0]!.duration_s} s`,
+        pass: c.same_work,
+      }),
+    ),
+    judge(CLI, 'the floor runs 1M nodes in < 2 s', c1m && {
+      figure: time(c1m.floor_wall_ms),
+      pass: c1m.floor_wall_ms < 2000,
+      cpu: time(c1m.floor_cpu_ms),
+    }),
+    judge(CLI, '1M nodes, whole CLI process <= 3x the floor', c1m && {
+      figure: `${c1m.ratio.toFixed(2)}x (${time(c1m.wall_ms)} vs ${time(c1m.floor_wall_ms)})`,
+      pass: c1m.ratio <= 3,
+      cpu: `${c1m.cpu_ratio.toFixed(2)}x (${time(c1m.cpu_ms)} vs ${time(c1m.floor_cpu_ms)})`,
+    }),
+    judge(CLI, '1M nodes, CLI peak RSS < 1 GiB', c1m && { figure: `${(c1m.peak_rss / 2 ** 20).toFixed(0)} MiB`, pass: c1m.peak_rss < GIB }),
+    judge(CLI, 'growth 100k -> 1M nodes through the CLI <= 11x', c100k && c1m && {
+      figure: `${(c1m.wall_ms / c100k.wall_ms).toFixed(2)}x`,
+      pass: c1m.wall_ms / c100k.wall_ms <= 11,
+      cpu: `${(c1m.cpu_ms / c100k.cpu_ms).toFixed(2)}x`,
+    }),
   ];
+}
+
+function time(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
 }

@@ -62,7 +62,7 @@ async function warmUp(): Promise<void> {
   const scenario = await loadBenchScenario(rollingScenario(WARMUP_NODES), 'warm-up');
   for (let i = 0; i < WARMUP_RUNS; i += 1) {
     runScenario(scenario);
-    runBaseline(scenario.fleet, rollingModel(WARMUP_NODES));
+    runBaseline(scenario.fleet.length, rollingModel(WARMUP_NODES));
   }
 }
 
@@ -102,7 +102,7 @@ export async function runSimRolling(nodes: number, repeats: number): Promise<Sim
     events = counter.count;
 
     watch = startWatch();
-    baseline = runBaseline(scenario.fleet, model);
+    baseline = runBaseline(scenario.fleet.length, model);
     baseRuns.push(watch());
   }
   const wall = median(simRuns.map((r) => r.wall_ms));
