@@ -4,8 +4,8 @@
  *
  * The cost of a node is measured, not guessed: the peak live heap of a run
  * (after full GCs at 40 points through it) divided by its nodes, on
- * 1,000,000 nodes with node 20 (`node --expose-gc /tmp/measure.mjs`, see
- * docs/cli.md "Limits"):
+ * 1,000,000 nodes with node 20 (`node --expose-gc --max-old-space-size=16000
+ * dist/bench/nodeCost.js 1000000`, see docs/cli.md "Limits"):
  * - rolling, 1% window, no previous version: 565 B a node;
  * - the same over a running previous version (two deployments): 687 B;
  * - every node updating at once (max_parallel 0) over a previous version:
@@ -21,8 +21,8 @@ export const BYTES_PER_NODE = 1_500;
 export const BYTES_PER_NODE_PER_DEPLOYMENT = 150;
 /** Share of the heap limit a run may fill: V8 needs headroom to collect. */
 const HEAP_SHARE = 0.85;
-/** Share of the machine's memory the runs of one process may fill (Monte Carlo workers each hold a fleet). */
-const MACHINE_SHARE = 0.6;
+/** Share of the machine's memory the live heap of one process's runs may fill: RSS runs up to about twice the live heap (GC headroom), and Monte Carlo workers each hold a fleet. */
+const MACHINE_SHARE = 0.4;
 
 export interface Capacity {
   /** The V8 heap limit of this process (set with --max-old-space-size). */
