@@ -170,3 +170,18 @@ describe('§8 failures by reason and by a label (--by)', () => {
     expect(empty.stderr()).toContain('--by expects a label key');
   });
 });
+
+describe('§8 --by prints label text safely', () => {
+  it('§8 a label value with a terminal escape is shown escaped in the summary, kept as is in the JSON', async () => {
+    const document = {
+      fleet: { nodes: [{ id: 'a', labels: { env: 'production', region: 'east\u001b[2J' } }] },
+      job: job({ strategy: 'rolling', max_parallel: 1, health_check: HEALTH }),
+    };
+    const summary = memoryIO(stringify(document));
+    expect(await runCli(['simulate', '-', '--by', 'region'], summary.io)).toBe(0);
+    expect(summary.stdout()).not.toContain('\u001b');
+    const json = memoryIO(stringify(document));
+    expect(await runCli(['simulate', '-', '--by', 'region', '--json'], json.io)).toBe(0);
+    expect((JSON.parse(json.stdout()) as SimResult).by_label!.values[0]!.value).toBe('east\u001b[2J');
+  });
+});

@@ -7,6 +7,7 @@ import type { SourcedProblem } from '../../sim/scenario.js';
 import type { Colors } from './colors.js';
 import { jsonOutput } from './json.js';
 import { count, formatProblem } from './problems.js';
+import { safeText } from './safeText.js';
 
 export function resultJson(result: SimResult): string {
   return jsonOutput({ ...result });
@@ -101,8 +102,9 @@ function reasonsText(byReason: Record<string, number>): string {
     .join(', ');
 }
 
+/** Label keys and values are the fleet file's text: escaped before they reach a terminal. */
 function labelName(label: string, value: string | null): string {
-  return value === null ? `no ${label}` : `${label}=${value}`;
+  return safeText(value === null ? `no ${label}` : `${label}=${value}`);
 }
 
 /** One row per value of the `--by` label. */
