@@ -1,15 +1,16 @@
 /**
  * The lifecycle of one deployment (contract §5-§7) as an XState v5 statechart.
  *
- * The machine sees a few events per node (stable, failed, reverted), never raw
- * health reports: the engine's health tracker turns those into `node.stable`.
- * A node resolving where that cannot change the state is settled by the shell
+ * The heart of the deployment room (room.ts). The machine sees a few events
+ * per node (stable, failed, reverted), never raw reports: the room's per-node
+ * judging (judging.ts) turns those into `node.stable` / `node.failed`.
+ * A node resolving where that cannot change the state is settled by the room
  * with the same steps, without a macrostep (resolveInPlace.ts): keep the two
  * in step when `judging` or `completed` changes.
  * It does no I/O and reads no clock: every event carries `now` and the
  * `slots` the engine-wide cap allows; actions mutate the context in place and
- * leave effects in `context.io.out` for the shell. Timers are data (absolute
- * due times armed through effects), not `after`, so they survive persistence.
+ * leave effects in `context.io.out`. Timers are data (absolute due times
+ * armed through effects), not `after`, so they survive persistence.
  *
  *   created -> live.pending -> live.in_progress.{canary -> awaiting_promotion -> rolling} -> completed
  *   live.* <-> live.paused
@@ -17,9 +18,9 @@
  *   live.*, rolling_back -> canceled (superseded)
  */
 import { and, setup } from 'xstate';
-import type { NodeFailureReason } from '../src/engine/types.js';
-import type { DeploymentData, ResumeTarget } from './deploymentContext.js';
+import type { DeploymentData, ResumeTarget } from './context.js';
 import * as step from './steps.js';
+import type { NodeFailureReason } from './vocabulary.js';
 
 interface Stamp {
   /** Clock ms of the input being handled. */

@@ -1,4 +1,6 @@
 /**
+ * A private detail of the room's `send` (room.ts), guarded by an equivalence
+ * property (test/engine-resolve-in-place.test.ts).
  * A node resolving (stable or failed) is most of a rollout's machine events,
  * and most of them cannot change the phase: the window refills and the rollout
  * goes on. Those are settled here, on the context, with exactly the steps the
@@ -11,9 +13,9 @@
  * of `node.stable` / `node.failed` is copied below.
  */
 import type { StateValue } from 'xstate';
-import type { NodeFailureReason } from '../src/engine/types.js';
-import type { DeploymentData, NodeRecord } from './deploymentContext.js';
+import type { DeploymentData, NodeRecord } from './context.js';
 import * as step from './steps.js';
+import type { NodeFailureReason } from './vocabulary.js';
 
 /**
  * How the machine's current state handles a node resolving:

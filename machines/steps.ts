@@ -1,15 +1,14 @@
 /**
- * What the deployment machine's actions do to its context. Each step mutates
- * the one `DeploymentData` in place and records the effects the shell must
- * apply (executor calls, timers, events) in `io.out`. No I/O, no clock: the
- * time comes in as `now`. The decisions themselves are the pure rules of
- * `src/engine/rules`.
+ * What the room does to its state: the machine's actions and the per-node
+ * judging (`judging.ts`) run these. Each step mutates the one
+ * `DeploymentData` in place and records the effects the shell must apply
+ * (executor calls, timers, events) in `io.out`. No I/O, no clock: the time
+ * comes in as `now`. The decisions themselves are the pure rules of `rules/`.
  */
-import { canarySize } from '../src/engine/rules/canarySize.js';
-import { breaksFailureRule, describeBreak, failureGroup } from '../src/engine/rules/failureRule.js';
-import { windowCapacity } from '../src/engine/rules/window.js';
-import type { DeploymentState, NodeFailureReason } from '../src/engine/types.js';
-import type { DeploymentData, NodeRecord, NodeState } from './deploymentContext.js';
+import { FLAG, type DeploymentData, type NodeRecord } from './context.js';
+import { breaksFailureRule, describeBreak, failureGroup } from './rules/failure.js';
+import { canarySize, windowCapacity } from './rules/strategies.js';
+import type { DeploymentState, NodeFailureReason, NodeState } from './vocabulary.js';
 
 export function setNodeState(d: DeploymentData, record: NodeRecord, state: NodeState): void {
   d.counts[record.state]--;
@@ -33,7 +32,7 @@ export function announceState(d: DeploymentData, state: DeploymentState, reason:
 export function appendNode(d: DeploymentData, node: string): void {
   let record = d.nodes.get(node);
   if (record === undefined) {
-    record = { state: 'pending', canary: false, attempt: 0, seen: 0 };
+    record = { state: 'pending', canary: false, attempt: 0, flags: 0 };
     d.nodes.set(node, record);
     d.counts.pending++;
     d.targeted++;
@@ -47,12 +46,23 @@ export function appendNode(d: DeploymentData, node: string): void {
   d.orderRecords.push(record);
 }
 
+/** §5: the canary group's size for the nodes targeted now (0 outside canary). */
+export function canaryGroupSize(d: DeploymentData): number {
+  const p = d.policy;
+  return p.strategy === 'canary' ? canarySize(d.targeted, p.canaryCount, p.canaryPercent) : 0;
+}
+
 /** §5: the canary group is the first c nodes of the rollout order, fixed when the rollout starts. */
 export function fixCanaryGroup(d: DeploymentData): void {
   if (d.canaries !== null) return;
-  const p = d.policy;
-  d.canaries = p.strategy === 'canary' ? canarySize(d.targeted, p.canaryCount, p.canaryPercent) : 0;
+  d.canaries = canaryGroupSize(d);
   for (let i = 0; i < d.canaries; i++) d.orderRecords[i]!.canary = true;
+}
+
+/** Disarms every timer of a node (it resolved, left or stopped): its passing streak ends with them. */
+export function clearNodeTimers(d: DeploymentData, node: string, record: NodeRecord): void {
+  record.flags &= ~FLAG.streak;
+  d.io.out.push({ type: 'clearNodeTimers', node });
 }
 
 export function armTimeouts(d: DeploymentData): void {
@@ -91,7 +101,7 @@ export function fillWindow(d: DeploymentData, now: number, slots: number, end: n
       d.io.out.push({ type: 'decision', action: 'skip', node, reason: 'not eligible when its turn came (disconnected, left or no longer matching)' });
       continue;
     }
-    startNode(d, node, record, now, d.io.explain === false ? '' : startReason(d, record));
+    startNode(d, node, record, now, d.io.explain ? startReason(d, record) : '');
     room--;
     free--;
   }
@@ -108,10 +118,10 @@ export function startNode(d: DeploymentData, node: string, record: NodeRecord, n
   const p = d.policy;
   setNodeState(d, record, 'updating');
   record.attempt++;
-  record.seen = 0;
+  record.flags = 0;
   if (d.counts.updating > d.maxInFlight) d.maxInFlight = d.counts.updating;
   const out = d.io.out;
-  if (d.io.explain !== false) out.push({ type: 'decision', action: 'start', node, reason });
+  if (d.io.explain) out.push({ type: 'decision', action: 'start', node, reason });
   out.push({ type: 'start', node, canary: record.canary, attempt: record.attempt });
   if (!d.startedAny) {
     d.startedAny = true;
@@ -132,17 +142,19 @@ export function startLateNode(d: DeploymentData, node: string, now: number): voi
 
 export function markStable(d: DeploymentData, node: string, record = d.nodes.get(node)!): void {
   setNodeState(d, record, 'stable');
-  d.io.out.push({ type: 'clearNodeTimers', node }, { type: 'stable', node });
+  clearNodeTimers(d, node, record);
+  d.io.out.push({ type: 'stable', node });
 }
 
 export function markFailed(d: DeploymentData, node: string, reason: NodeFailureReason, record = d.nodes.get(node)!): void {
   setNodeState(d, record, 'failed');
   d.failedNodes.push(node);
-  d.io.out.push({ type: 'clearNodeTimers', node }, { type: 'failed', node, reason });
+  clearNodeTimers(d, node, record);
+  d.io.out.push({ type: 'failed', node, reason });
 }
 
 /** The group the failure rule divides by right now. */
-export function currentGroup(d: DeploymentData): number {
+export function currentGroup(d: Pick<DeploymentData, 'policy' | 'promoted' | 'canaries' | 'targeted'>): number {
   return failureGroup(d.policy.strategy === 'canary' && !d.promoted, d.canaries ?? 0, d.targeted);
 }
 
@@ -161,8 +173,8 @@ export function dropNode(d: DeploymentData, node: string): void {
   const record = d.nodes.get(node);
   if (record === undefined || record.state !== 'updating') return;
   setNodeState(d, record, 'removed');
+  clearNodeTimers(d, node, record);
   d.io.out.push(
-    { type: 'clearNodeTimers', node },
     { type: 'stop', node, purpose: 'update', attempt: record.attempt },
     { type: 'decision', action: 'drop', node, reason: 'node left the fleet while updating' },
   );
@@ -230,9 +242,9 @@ export function beginRollback(d: DeploymentData, now: number): void {
       case 'failed':
         setNodeState(d, record, 'reverting');
         record.attempt++;
-        record.seen = 0;
+        clearNodeTimers(d, node, record);
+        record.flags = 0;
         out.push(
-          { type: 'clearNodeTimers', node },
           { type: 'revert', node, attempt: record.attempt },
           { type: 'arm', timer: 'revert', node, at: now + d.policy.revertDeadlineMs },
         );
@@ -254,7 +266,8 @@ export function explainNoRollback(d: DeploymentData): void {
 export function markReverted(d: DeploymentData, node: string, confirmed: boolean): void {
   const record = d.nodes.get(node)!;
   setNodeState(d, record, confirmed ? 'reverted' : 'revert_failed');
-  d.io.out.push({ type: 'clearNodeTimers', node }, { type: confirmed ? 'reverted' : 'revert_failed', node });
+  clearNodeTimers(d, node, record);
+  d.io.out.push({ type: confirmed ? 'reverted' : 'revert_failed', node });
 }
 
 /**
@@ -269,8 +282,8 @@ export function stopInFlight(d: DeploymentData, reason: string): void {
     if (record.state === 'updating' || record.state === 'reverting') {
       const purpose = record.state === 'updating' ? 'update' : 'revert';
       setNodeState(d, record, 'stopped');
+      clearNodeTimers(d, node, record);
       out.push(
-        { type: 'clearNodeTimers', node },
         { type: 'stop', node, purpose, attempt: record.attempt },
         { type: 'decision', action: 'stop', node, reason },
       );

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { deploymentMachine, type DeploymentEvent } from '../machines/deployment.js';
-import type { Effect } from '../machines/deploymentContext.js';
-import { newDeploymentData } from '../src/engine/deploymentData.js';
+import { newDeploymentData } from '../machines/context.js';
+import type { Effect } from '../machines/effects.js';
 import type { JobSpec } from '../src/spec/types.js';
 import { jobSpec } from './support/engineFixture.js';
 
@@ -23,8 +23,7 @@ function machine(deployment: Partial<JobSpec['deployment']>, targets = ['a', 'b'
     seq: 0,
     createdAt: 0,
     targets,
-    io: { out, eligible: () => true },
-  });
+  }, { out, eligible: () => true, explain: true });
   const actor = createActor(deploymentMachine, { input: data }).start();
   type Unstamped = DeploymentEvent extends infer E ? (E extends DeploymentEvent ? Omit<E, 'now' | 'slots'> & { now?: number } : never) : never;
   const send = (event: Unstamped) => {

@@ -9,9 +9,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { deploymentMachine, type DeploymentEvent } from '../machines/deployment.js';
-import type { DeploymentData, Effect } from '../machines/deploymentContext.js';
+import { newDeploymentData, type DeploymentData } from '../machines/context.js';
+import type { Effect } from '../machines/effects.js';
 import { phaseOf, resolveInPlace } from '../machines/resolveInPlace.js';
-import { newDeploymentData } from '../src/engine/deploymentData.js';
 import type { JobSpec } from '../src/spec/types.js';
 import { jobSpec } from './support/engineFixture.js';
 
@@ -32,8 +32,7 @@ function deployment(policy: Partial<JobSpec['deployment']>, targets: string[]) {
     seq: 0,
     createdAt: 0,
     targets,
-    io: { out, eligible: () => true },
-  });
+  }, { out, eligible: () => true, explain: true });
   const actor = createActor(deploymentMachine, { input: data }).start();
   const context = (): DeploymentData => actor.getSnapshot().context;
   const drain = (): Effect[] => out.splice(0);

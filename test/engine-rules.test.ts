@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { breaksFailureRule, failureGroup } from '../src/engine/rules/failureRule.js';
-import { canarySize } from '../src/engine/rules/canarySize.js';
-import { windowCapacity } from '../src/engine/rules/window.js';
-import { isPassing } from '../src/engine/rules/passingReport.js';
-import { judgeMode } from '../src/engine/rules/judgeMode.js';
-import { trackStreak } from '../src/engine/health/streaks.js';
-import { rolloutPolicy, DEFAULT_REVERT_DEADLINE_MS } from '../src/engine/policy.js';
+import { breaksFailureRule, failureGroup } from '../machines/rules/failure.js';
+import { canarySize, windowCapacity } from '../machines/rules/strategies.js';
+import { isPassing, judgeMode, trackStreak } from '../machines/rules/nodeUpdate.js';
+import { rolloutPolicy, DEFAULT_REVERT_DEADLINE_MS } from '../machines/policy.js';
 import { jobSpec } from './support/engineFixture.js';
 
 const limits = (maxFailedNodes: number, maxFailedNodesPercent: number) => ({ maxFailedNodes, maxFailedNodesPercent });
@@ -84,18 +81,18 @@ describe('§5 rolling window', () => {
 
 describe('§4 passing report', () => {
   it('§4 healthy with no error_rate is passing', () => {
-    expect(isPassing({ node: 'a', job: 'j', version: 1, healthy: true }, 0.1)).toBe(true);
+    expect(isPassing({ node: 'a', version: 1, healthy: true }, 0.1)).toBe(true);
   });
   it('§4 error_rate equal to max_error_rate still passes; above it does not', () => {
-    expect(isPassing({ node: 'a', job: 'j', version: 1, healthy: true, error_rate: 0.1 }, 0.1)).toBe(true);
-    expect(isPassing({ node: 'a', job: 'j', version: 1, healthy: true, error_rate: 0.11 }, 0.1)).toBe(false);
+    expect(isPassing({ node: 'a', version: 1, healthy: true, error_rate: 0.1 }, 0.1)).toBe(true);
+    expect(isPassing({ node: 'a', version: 1, healthy: true, error_rate: 0.11 }, 0.1)).toBe(false);
   });
   it('§4 max_error_rate 0 tolerates no errors', () => {
-    expect(isPassing({ node: 'a', job: 'j', version: 1, healthy: true, error_rate: 0 }, 0)).toBe(true);
-    expect(isPassing({ node: 'a', job: 'j', version: 1, healthy: true, error_rate: 0.001 }, 0)).toBe(false);
+    expect(isPassing({ node: 'a', version: 1, healthy: true, error_rate: 0 }, 0)).toBe(true);
+    expect(isPassing({ node: 'a', version: 1, healthy: true, error_rate: 0.001 }, 0)).toBe(false);
   });
   it('§4 unhealthy is never passing', () => {
-    expect(isPassing({ node: 'a', job: 'j', version: 1, healthy: false, error_rate: 0 }, 1)).toBe(false);
+    expect(isPassing({ node: 'a', version: 1, healthy: false, error_rate: 0 }, 1)).toBe(false);
   });
 });
 

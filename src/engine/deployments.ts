@@ -2,22 +2,17 @@
  * Jobs and their deployments (§1, §7): a changed spec or a rollback
  * becomes a new deployment, superseding the job's active one and targeting
  * the fleet as it stands; operator commands go to the job's latest
- * deployment. Each deployment runs its own machine.
+ * deployment. Each deployment is its own room (machines/room.ts).
  */
-import { createActor, type StateValue } from 'xstate';
-import { deploymentMachine } from '../../machines/deployment.js';
-import type { DeploymentData } from '../../machines/deploymentContext.js';
-import { phaseOf } from '../../machines/resolveInPlace.js';
+import { DeploymentRoom, type DeploymentSnapshot, type RoomPorts } from '../../machines/index.js';
 import { compileSelector, type NodePredicate } from '../selector/match.js';
 import { rolloutOrder } from '../selector/order.js';
 import type { FleetNode } from '../selector/types.js';
 import type { JobSpec } from '../spec/types.js';
 import { checkCommand } from './commandRules.js';
-import { newDeploymentData } from './deploymentData.js';
 import { send, slots } from './effects.js';
-import { latestOf, type EngineCore, type Runtime } from './engineCore.js';
+import { latestOf, type EngineCore } from './engineCore.js';
 import { CommandError } from './errors.js';
-import { canarySize } from './rules/canarySize.js';
 import { sameSpec } from './sameSpec.js';
 import type { JobRecord } from './snapshot.js';
 import type { DeploymentKind, OperatorCommand, SubmitResult } from './types.js';
@@ -47,9 +42,9 @@ export function onCommand(core: EngineCore, command: OperatorCommand): SubmitRes
   const job = core.jobs.get(command.job);
   if (job === undefined) throw new CommandError('unknown_job', `no job ${command.job}; jobs are named namespace/name`);
   if (command.type === 'rollback') return onRollback(core, job, command.version);
-  const rt = latestOf(core, job);
-  checkCommand(command.type, rt.data.id, rt.data.state ?? 'pending');
-  send(core, rt, { type: command.type, now: core.now, slots: slots(core) });
+  const room = latestOf(core, job);
+  checkCommand(command.type, room.view.id, room.view.state ?? 'pending');
+  send(core, room, { type: command.type, now: core.now, slots: slots(core) });
   return undefined;
 }
 
@@ -61,7 +56,7 @@ function onRollback(core: EngineCore, job: JobRecord, version: number | undefine
   if (!Number.isInteger(target) || target < 1 || target > job.versions.length) {
     throw new CommandError('unknown_version', `job ${job.key} has no version ${target}; versions are 1..${job.versions.length}`);
   }
-  const latest = latestOf(core, job).data;
+  const latest = latestOf(core, job).view;
   if (target === job.current && (latest.state === 'completed' || latest.state === 'rolled_back')) {
     return { job: job.key, version: target, unchanged: true, deployment: null };
   }
@@ -76,7 +71,7 @@ function createDeployment(core: EngineCore, job: JobRecord, version: number, kin
   const spec = job.versions[version - 1]!;
   const id = `${job.key}#${++job.deployments}`;
   const fromVersion = kind === 'create' ? null : job.current;
-  const previous = core.runtimes.get(job.latest);
+  const previous = core.rooms.get(job.latest);
   if (previous !== undefined) send(core, previous, { type: 'supersede', by: id, now: core.now, slots: 0 });
 
   const match = matcherFor(core, job.key, spec);
@@ -85,59 +80,31 @@ function createDeployment(core: EngineCore, job: JobRecord, version: number, kin
     if (match(node)) eligible.push(node);
   });
   const targets = rolloutOrder(eligible).map((node) => node.id);
-  const data = newDeploymentData({
-    id,
-    job: job.key,
-    version,
-    spec,
-    kind,
-    fromVersion,
-    lastCompleted: job.lastCompleted,
-    seq: core.deploymentSeq++,
-    createdAt: core.now,
-    targets,
-    io: deploymentIo(core, match),
-  });
+  const room = DeploymentRoom.create(
+    { id, job: job.key, version, spec, kind, fromVersion, lastCompleted: job.lastCompleted, seq: core.deploymentSeq++, createdAt: core.now, targets },
+    roomPorts(core, match),
+  );
+  core.rooms.set(id, room);
   job.latest = id;
   job.current = version;
-
-  const rt = spawn(core, data);
-  core.outbox.emit('deployment.created', {
-    at: core.now,
-    deployment: id,
-    job: job.key,
-    kind,
-    from_version: fromVersion,
-    to_version: version,
-    strategy: data.policy.strategy,
-    targeted: targets.length,
-    canaries: data.policy.strategy === 'canary' ? canarySize(targets.length, data.policy.canaryCount, data.policy.canaryPercent) : 0,
-  });
-  send(core, rt, { type: 'start', now: core.now, slots: slots(core) });
+  send(core, room, { type: 'start', now: core.now, slots: slots(core) });
   return id;
 }
 
-/** Starts a deployment's machine: a new one, or (with `machine`) one restored at that state. */
-export function spawn(core: EngineCore, data: DeploymentData, machine?: StateValue): Runtime {
-  const actor =
-    machine === undefined
-      ? createActor(deploymentMachine, { input: data })
-      : createActor(deploymentMachine, { snapshot: deploymentMachine.resolveState({ value: machine, context: data }), input: data });
-  actor.start();
-  // XState's initial `assign` copies the input object: the context is the data from here on.
-  const snapshot = actor.getSnapshot();
-  const rt: Runtime = { data: snapshot.context, actor, phase: phaseOf(snapshot.value) };
-  core.runtimes.set(data.id, rt);
-  return rt;
+/** A deployment's room restored from a snapshot. */
+export function restoreRoom(core: EngineCore, snapshot: DeploymentSnapshot): void {
+  const spec = core.jobs.get(snapshot.data.job)!.versions[snapshot.data.version - 1]!;
+  core.rooms.set(snapshot.data.id, DeploymentRoom.restore(snapshot, roomPorts(core, matcherFor(core, snapshot.data.job, spec))));
 }
 
-export function deploymentIo(core: EngineCore, match: NodePredicate): DeploymentData['io'] {
+/** What a room asks of the shell: is a node eligible now, does anyone listen to decisions. */
+function roomPorts(core: EngineCore, match: NodePredicate): RoomPorts {
   return {
-    out: [],
     eligible: (id) => {
       const node = core.nodes.get(id);
       return node !== undefined && match(node);
     },
+    explains: () => core.outbox.heard('decision'),
   };
 }
 

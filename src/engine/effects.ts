@@ -1,38 +1,27 @@
 /**
- * Driving the deployment machines: an event in, then the machine's effects
- * applied (timers armed on the timer book, executions queued and events
- * emitted on the outbox), and the engine-wide cap's free slots offered (§7).
+ * Driving the deployment rooms: an event in, then the effects the room
+ * returns applied in order (timers armed on the engine's timers, executions
+ * queued and events emitted on the outbox), and the engine-wide cap's free
+ * slots offered (§7). The shell decides nothing here: it delivers.
  */
-import type { DeploymentEvent } from '../../machines/deployment.js';
-import type { DeploymentData, Effect, NodeRecord } from '../../machines/deploymentContext.js';
-import { phaseOf, resolveInPlace } from '../../machines/resolveInPlace.js';
-import { latestOf, specOf, type EngineCore, type Runtime } from './engineCore.js';
+import type { DeploymentRoom, DeploymentView, Effect, RoomEvent } from '../../machines/index.js';
+import { latestOf, specOf, type EngineCore } from './engineCore.js';
 import { startRequest, stopRequest } from './executions.js';
-import type { NodeFailureReason } from './types.js';
+import type { IgnoredReason } from './types.js';
 
 /** With an engine-wide cap, events start nothing themselves: slots are offered in priority order after each input. */
 export function slots(core: EngineCore): number {
   return core.cap > 0 ? 0 : Infinity;
 }
 
-export function send(core: EngineCore, rt: Runtime, event: DeploymentEvent): void {
-  if (rt.actor.getSnapshot().status !== 'active') return;
-  core.machineTouched = true;
-  rt.data.io.explain = core.outbox.heard('decision');
-  rt.actor.send(event);
-  rt.phase = phaseOf(rt.actor.getSnapshot().value);
-  applyEffects(core, rt.data);
-}
-
-/** An updating node is stable (`reason` null) or failed: settled in place when the phase cannot change, else by the machine. */
-export function resolve(core: EngineCore, rt: Runtime, node: string, record: NodeRecord, reason: NodeFailureReason | null): void {
-  rt.data.io.explain = core.outbox.heard('decision');
-  if (!resolveInPlace(rt.phase, rt.data, node, record, reason, core.now, slots(core))) {
-    const stamp = { node, now: core.now, slots: slots(core) };
-    return send(core, rt, reason === null ? { type: 'node.stable', ...stamp } : { type: 'node.failed', reason, ...stamp });
-  }
-  core.machineTouched = true;
-  applyEffects(core, rt.data);
+/** Hands `event` to its room and applies what the room decided. */
+export function send(core: EngineCore, room: DeploymentRoom, event: RoomEvent): void {
+  // Offering slots where nothing changed is a no-op: after each offer either no slot is free or nobody wants one.
+  core.roomTouched = true;
+  const effects = room.send(event);
+  if (effects.length === 0) return;
+  const view = room.view;
+  for (let i = 0; i < effects.length; i++) apply(core, view, effects[i]!);
 }
 
 /**
@@ -40,39 +29,44 @@ export function resolve(core: EngineCore, rt: Runtime, node: string, record: Nod
  * priority (higher first), then age (older first).
  */
 export function offerCapacity(core: EngineCore): void {
-  if (core.cap <= 0 || !core.machineTouched) return;
-  const wanting: Runtime[] = [];
+  if (core.cap <= 0 || !core.roomTouched) return;
+  const wanting: DeploymentRoom[] = [];
   for (const job of core.jobs.values()) {
-    const rt = latestOf(core, job);
-    if (rt.data.wantsSlots) wanting.push(rt);
+    const room = latestOf(core, job);
+    if (room.view.wantsSlots) wanting.push(room);
   }
-  wanting.sort((a, b) => b.data.priority - a.data.priority || a.data.seq - b.data.seq);
-  for (const rt of wanting) {
+  wanting.sort((a, b) => b.view.priority - a.view.priority || a.view.seq - b.view.seq);
+  for (const room of wanting) {
     const free = core.cap - inFlight(core);
     if (free <= 0) break;
-    send(core, rt, { type: 'capacity', now: core.now, slots: free });
+    send(core, room, { type: 'capacity', now: core.now, slots: free });
   }
-  core.machineTouched = false;
+  core.roomTouched = false;
 }
 
 function inFlight(core: EngineCore): number {
   let total = 0;
-  for (const job of core.jobs.values()) total += latestOf(core, job).data.counts.updating;
+  for (const job of core.jobs.values()) total += latestOf(core, job).view.counts.updating;
   return total;
 }
 
-function applyEffects(core: EngineCore, d: DeploymentData): void {
-  const out = d.io.out;
-  for (let i = 0; i < out.length; i++) apply(core, d, out[i]!);
-  // Emptied by `pop`: `length = 0` drops the backing store, and the next event would allocate it again.
-  while (out.length > 0) out.pop();
-}
-
-function apply(core: EngineCore, d: DeploymentData, effect: Effect): void {
+function apply(core: EngineCore, d: DeploymentView, effect: Effect): void {
   const { outbox, timers } = core;
   const at = core.now;
   const deployment = d.id;
   switch (effect.type) {
+    case 'created':
+      return outbox.emit('deployment.created', {
+        at,
+        deployment,
+        job: d.job,
+        kind: d.kind,
+        from_version: d.fromVersion,
+        to_version: d.version,
+        strategy: d.policy.strategy,
+        targeted: d.targeted,
+        canaries: effect.canaries,
+      });
     case 'state': {
       const job = core.jobs.get(d.job)!;
       if (effect.state === 'completed') job.lastCompleted = d.version;
@@ -81,16 +75,18 @@ function apply(core: EngineCore, d: DeploymentData, effect: Effect): void {
       return outbox.emit('deployment.state', { at, deployment, state: effect.state, ...reason });
     }
     case 'start':
-      outbox.start(startRequest(d, effect.node, 'update', effect.attempt, specOf(core, d, d.version)));
+      outbox.start(startRequest(d, effect.node, 'update', effect.attempt, specOf(core, d.job, d.version)));
       return outbox.emit('node.started', { at, deployment, node: effect.node, version: d.version, canary: effect.canary });
     case 'stable':
       return outbox.emit('node.stable', { at, deployment, node: effect.node, version: d.version });
     case 'failed':
       return outbox.emit('node.failed', { at, deployment, node: effect.node, version: d.version, reason: effect.reason });
+    case 'degraded':
+      return outbox.emit('node.degraded', { at, deployment, node: effect.node, version: d.version });
     case 'promoted':
       return outbox.emit('deployment.promoted', { at, deployment, auto: effect.auto });
     case 'revert':
-      outbox.start(startRequest(d, effect.node, 'revert', effect.attempt, specOf(core, d, d.rollbackTarget!)));
+      outbox.start(startRequest(d, effect.node, 'revert', effect.attempt, specOf(core, d.job, d.rollbackTarget!)));
       return outbox.emit('node.reverting', { at, deployment, node: effect.node, version: d.rollbackTarget! });
     case 'reverted':
     case 'revert_failed':
@@ -108,5 +104,13 @@ function apply(core: EngineCore, d: DeploymentData, effect: Effect): void {
       const node = effect.node === undefined ? {} : { node: effect.node };
       return outbox.emit('decision', { at, deployment, action: effect.action, reason: effect.reason, ...node });
     }
+    case 'ignored':
+      return ignored(core, effect.node, d.job, effect.reason);
   }
+}
+
+/** A report that changed nothing: counted and announced (§4). */
+export function ignored(core: EngineCore, node: string, job: string, reason: IgnoredReason): void {
+  core.ignoredReports[reason]++;
+  core.outbox.emit('report.ignored', { at: core.now, node, job, reason });
 }

@@ -1,11 +1,11 @@
 /**
  * The engine shell: it owns the clock, the store and the event emitter, and
- * runs one deployment machine per deployment. Each input is journaled (when a
- * store is given) before it is acted on, then handed to its handler with the
- * shared state (`EngineCore`): the fleet (`fleet.ts`), reports
- * (`reportIntake.ts`), timers (`timerIntake.ts`), jobs and commands
- * (`deployments.ts`). Raw health reports go through the health tracker, and
- * only node state changes and commands reach a machine. The machines' effects
+ * keeps one deployment room (machines/room.ts) per deployment, the only
+ * writer of that deployment's state. Each input is journaled (when a store is
+ * given) before it is acted on, then handed to its handler with the shared
+ * state (`EngineCore`): the fleet inventory (`inventory.ts`), reports and
+ * fired timers (`routing.ts`), jobs and commands (`deployments.ts`). Each
+ * routes its input to rooms as events; the effects a room returns
  * (`effects.ts`) arm timers on the clock port, start and stop executions
  * through the executor port and emit events, all delivered after the input's
  * state change is complete (see `Outbox`).
@@ -16,6 +16,7 @@
  * therefore treat a start as idempotent by `executionId`.
  */
 import { EventEmitter } from 'eventemitter3';
+import { rolloutPolicy } from '../../machines/index.js';
 import type { FleetNode } from '../selector/types.js';
 import type { JobSpec } from '../spec/types.js';
 import { RealClock } from './clocks/realClock.js';
@@ -23,17 +24,14 @@ import { jobKey, matcherFor, onCommand, onSubmit } from './deployments.js';
 import { offerCapacity } from './effects.js';
 import { newEngineCore, type EngineCore } from './engineCore.js';
 import { CommandError } from './errors.js';
-import { onConnected, onRemove, onUpsert } from './fleet.js';
+import { EngineTimers } from './engineTimers.js';
+import { onConnected, onRemove, onUpsert } from './inventory.js';
 import { Outbox } from './outbox.js';
 import { loadState, reissueInFlight, snapshotOf } from './persistence.js';
-import { rolloutPolicy } from './policy.js';
 import type { Clock, Executor, JournalEntry, Store } from './ports.js';
-import { onExecution, onHealth } from './reportIntake.js';
-import type { IgnoredReason } from './reports.js';
+import { onExecution, onHealth, onTimer } from './routing.js';
 import { asEngineState } from './snapshot.js';
 import { statusOf } from './status.js';
-import { TimerBook } from './timerBook.js';
-import { onTimer } from './timerIntake.js';
 import type {
   DeploymentStatus,
   EngineEvents,
@@ -42,6 +40,7 @@ import type {
   EngineSnapshot,
   ExecutionReport,
   HealthReport,
+  IgnoredReason,
   OperatorCommand,
   SubmitResult,
 } from './types.js';
@@ -66,8 +65,18 @@ export class Engine {
   private readonly clock: Clock;
   private readonly store: Store | null;
   private readonly compactEvery: number;
-  /** The state the handlers (fleet, reportIntake, timerIntake, deployments, effects, persistence) share. */
+  /** The state the handlers (inventory, routing, deployments, effects, persistence) share. */
   private readonly core: EngineCore;
+
+  /**
+   * Without a journal nothing keeps an input once it is handled, and inputs
+   * are never handled re-entrantly: the hot inputs reuse one object each.
+   */
+  private readonly unjournaled = {
+    health: { type: 'report.health', report: null as unknown as HealthReport } satisfies EngineInput,
+    execution: { type: 'report.execution', report: null as unknown as ExecutionReport } satisfies EngineInput,
+    timer: { type: 'timer', deployment: '', kind: 'deadline', node: null } as Extract<EngineInput, { type: 'timer' }>,
+  };
 
   private processing = false;
   private disposed = false;
@@ -78,16 +87,13 @@ export class Engine {
     this.clock = ports.clock ?? new RealClock();
     this.store = ports.store ?? null;
     this.compactEvery = options.compactEvery ?? DEFAULT_COMPACT_EVERY;
-    const timers = new TimerBook(this.clock, ({ deployment, kind, node }) => {
+    const timers = new EngineTimers(this.clock, ({ deployment, kind, node }) => {
       if (this.store !== null) return void this.accept({ type: 'timer', deployment, kind, node });
-      this.enter('timer');
-      try {
-        this.core.now = this.clock.now();
-        onTimer(this.core, deployment, kind, node);
-        offerCapacity(this.core);
-      } finally {
-        this.leave();
-      }
+      const input = this.unjournaled.timer;
+      input.deployment = deployment;
+      input.kind = kind;
+      input.node = node;
+      this.accept(input);
     });
     this.core = newEngineCore(new Outbox(ports.executor, this.emitter), timers, options.maxConcurrentUpdates ?? 0);
     this.ignoredReports = this.core.ignoredReports;
@@ -156,24 +162,14 @@ export class Engine {
 
   reportExecution(report: ExecutionReport): void {
     if (this.store !== null) return void this.accept({ type: 'report.execution', report });
-    this.unjournaled('report.execution', onExecution, report);
+    this.unjournaled.execution.report = report;
+    this.accept(this.unjournaled.execution);
   }
 
   reportHealth(report: HealthReport): void {
     if (this.store !== null) return void this.accept({ type: 'report.health', report });
-    this.unjournaled('report.health', onHealth, report);
-  }
-
-  /** As `accept`, without building the journal's input object when there is no journal (the hot path). */
-  private unjournaled<R>(type: 'report.execution' | 'report.health', handle: (core: EngineCore, report: R) => void, report: R): void {
-    this.enter(type);
-    try {
-      this.core.now = this.clock.now();
-      handle(this.core, report);
-      offerCapacity(this.core);
-    } finally {
-      this.leave();
-    }
+    this.unjournaled.health.report = report;
+    this.accept(this.unjournaled.health);
   }
 
   pause(job: string): void {
@@ -203,17 +199,17 @@ export class Engine {
   /** A deployment by id, or a job's latest deployment by `namespace/name`. */
   status(deploymentIdOrJob: string): DeploymentStatus | undefined {
     const job = this.core.jobs.get(deploymentIdOrJob);
-    const rt = this.core.runtimes.get(job?.latest ?? deploymentIdOrJob);
-    return rt === undefined ? undefined : statusOf(rt.data);
+    const room = this.core.rooms.get(job?.latest ?? deploymentIdOrJob);
+    return room === undefined ? undefined : statusOf(room.view);
   }
 
   deployments(): DeploymentStatus[] {
-    return [...this.core.runtimes.values()].map((rt) => statusOf(rt.data));
+    return [...this.core.rooms.values()].map((room) => statusOf(room.view));
   }
 
   /** A node's state within a deployment, e.g. `updating`, `stable`, `reverted`; undefined when not targeted. */
   nodeState(deploymentId: string, node: string): string | undefined {
-    return this.core.runtimes.get(deploymentId)?.data.nodes.get(node)?.state;
+    return this.core.rooms.get(deploymentId)?.view.nodes.get(node)?.state;
   }
 
   /** The complete state as plain JSON: `Engine.restore(JSON.parse(JSON.stringify(s)))` continues exactly. */
@@ -221,16 +217,16 @@ export class Engine {
     return snapshotOf(this.core);
   }
 
-  /** Cancels every timer and stops every machine; the engine accepts no more input. */
+  /** Cancels every timer and stops every room; the engine accepts no more input. */
   dispose(): void {
     this.disposed = true;
     this.core.timers.cancelAll();
-    for (const rt of this.core.runtimes.values()) rt.actor.stop();
+    for (const room of this.core.rooms.values()) room.stop();
   }
 
   // ---- input handling -----------------------------------------------------
 
-  /** Journals the input, acts on it, then delivers executor calls and events. */
+  /** The one way in: journals the input (when there is a store), acts on it, then delivers executor calls and events. */
   private accept(input: EngineInput): unknown {
     this.enter(input.type);
     try {

@@ -1,5 +1,5 @@
 /** What the engine asks the executor to run: ids stable per (deployment, node, attempt), so a repeated start is recognisable. */
-import type { DeploymentData } from '../../machines/deploymentContext.js';
+import type { DeploymentView } from '../../machines/index.js';
 import type { JobSpec } from '../spec/types.js';
 import type { ExecutionRequest } from './ports.js';
 import type { StopRequest } from './outbox.js';
@@ -13,14 +13,14 @@ export function executionId(deployment: string, node: string, purpose: Purpose, 
 }
 
 /** The version an execution runs: the deployment's for an update, its rollback target for a revert. */
-export function executionVersion(d: DeploymentData, purpose: Purpose): number {
+export function executionVersion(d: DeploymentView, purpose: Purpose): number {
   return purpose === 'update' ? d.version : d.rollbackTarget!;
 }
 
-export function startRequest(d: DeploymentData, node: string, purpose: Purpose, attempt: number, spec: JobSpec): ExecutionRequest {
+export function startRequest(d: DeploymentView, node: string, purpose: Purpose, attempt: number, spec: JobSpec): ExecutionRequest {
   return { executionId: executionId(d.id, node, purpose, attempt), deployment: d.id, job: d.job, version: executionVersion(d, purpose), node, purpose, spec };
 }
 
-export function stopRequest(d: DeploymentData, node: string, purpose: Purpose, attempt: number): StopRequest {
+export function stopRequest(d: DeploymentView, node: string, purpose: Purpose, attempt: number): StopRequest {
   return { executionId: executionId(d.id, node, purpose, attempt), node, job: d.job, version: executionVersion(d, purpose) };
 }

@@ -1,14 +1,14 @@
 /**
  * The engine's state in and out: `snapshotOf` is the complete state as plain
- * JSON, `loadState` rebuilds it (machines restored at their states, timers
+ * JSON, `loadState` rebuilds it (rooms restored at their states, timers
  * booked but not armed), and `reissueInFlight` starts again, after a crash,
  * whatever was still running.
  */
-import { deploymentIo, frozenCopy, matcherFor, spawn } from './deployments.js';
+import { frozenCopy, restoreRoom } from './deployments.js';
 import { specOf, type EngineCore } from './engineCore.js';
 import { startRequest } from './executions.js';
 import type { Executor } from './ports.js';
-import { deserializeDeployment, serializeDeployment, SNAPSHOT_FORMAT, type EngineState } from './snapshot.js';
+import { SNAPSHOT_FORMAT, type EngineState } from './snapshot.js';
 import type { EngineSnapshot } from './types.js';
 
 export function snapshotOf(core: EngineCore): EngineSnapshot {
@@ -16,7 +16,7 @@ export function snapshotOf(core: EngineCore): EngineSnapshot {
     format: SNAPSHOT_FORMAT,
     nodes: [...core.nodes.values()].map((n) => ({ id: n.id, labels: { ...n.labels }, connected: n.connected })),
     jobs: [...core.jobs.values()].map((j) => ({ ...j, versions: [...j.versions] })),
-    deployments: [...core.runtimes.values()].map((rt) => serializeDeployment(rt.actor.getSnapshot().value, rt.data)),
+    deployments: [...core.rooms.values()].map((room) => room.snapshot()),
     timers: core.timers.toJSON(),
     deploymentSeq: core.deploymentSeq,
     ignoredReports: { ...core.ignoredReports },
@@ -27,10 +27,7 @@ export function snapshotOf(core: EngineCore): EngineSnapshot {
 export function loadState(core: EngineCore, state: EngineState): void {
   for (const node of state.nodes) core.nodes.set(node.id, { id: node.id, labels: { ...node.labels }, connected: node.connected });
   for (const job of state.jobs) core.jobs.set(job.key, { ...job, versions: job.versions.map(frozenCopy) });
-  for (const s of state.deployments) {
-    const spec = core.jobs.get(s.data.job)!.versions[s.data.version - 1]!;
-    spawn(core, deserializeDeployment(s, deploymentIo(core, matcherFor(core, s.data.job, spec))), s.machine);
-  }
+  for (const s of state.deployments) restoreRoom(core, s);
   core.timers.load(state.timers);
   core.deploymentSeq = state.deploymentSeq;
   Object.assign(core.ignoredReports, state.ignoredReports);
@@ -38,10 +35,10 @@ export function loadState(core: EngineCore, state: EngineState): void {
 
 /** After a crash: every execution still in flight is started again (same id; executors treat it as idempotent). */
 export function reissueInFlight(core: EngineCore, executor: Executor): void {
-  for (const { data: d } of core.runtimes.values()) {
+  for (const { view: d } of core.rooms.values()) {
     for (const [node, record] of d.nodes) {
-      if (record.state === 'updating') executor.start(startRequest(d, node, 'update', record.attempt, specOf(core, d, d.version)));
-      else if (record.state === 'reverting') executor.start(startRequest(d, node, 'revert', record.attempt, specOf(core, d, d.rollbackTarget!)));
+      if (record.state === 'updating') executor.start(startRequest(d, node, 'update', record.attempt, specOf(core, d.job, d.version)));
+      else if (record.state === 'reverting') executor.start(startRequest(d, node, 'revert', record.attempt, specOf(core, d.job, d.rollbackTarget!)));
     }
   }
 }

@@ -1,13 +1,13 @@
 /**
- * The engine's state as plain JSON (and back). Maps become arrays of entries
- * in their iteration order, so a restored engine iterates exactly as the
- * original did; node records become tuples to keep large snapshots small.
+ * The engine's state as plain JSON: the fleet, the jobs, each deployment
+ * room's own snapshot (machines/snapshot.ts) and the armed timers. Maps
+ * become arrays of entries in their iteration order, so a restored engine
+ * iterates exactly as the original did.
  */
-import type { StateValue } from 'xstate';
-import type { DeploymentData, DeploymentIo, NodeRecord, NodeState } from '../../machines/deploymentContext.js';
+import type { DeploymentSnapshot } from '../../machines/index.js';
 import type { FleetNode } from '../selector/types.js';
 import type { JobSpec } from '../spec/types.js';
-import type { TimerBookSnapshot } from './timerBook.js';
+import type { EngineTimersSnapshot } from './engineTimers.js';
 import type { EngineSnapshot } from './types.js';
 
 export const SNAPSHOT_FORMAT = 1;
@@ -23,39 +23,14 @@ export interface JobRecord {
   latest: string;
 }
 
-type NodeTuple = [node: string, state: NodeState, canary: 0 | 1, attempt: number, seen: number];
-
-export interface DeploymentSnapshot {
-  machine: StateValue;
-  data: Omit<DeploymentData, 'nodes' | 'orderRecords' | 'io'> & { nodes: NodeTuple[] };
-}
-
 export interface EngineState {
   format: typeof SNAPSHOT_FORMAT;
   nodes: FleetNode[];
   jobs: JobRecord[];
   deployments: DeploymentSnapshot[];
-  timers: TimerBookSnapshot;
+  timers: EngineTimersSnapshot;
   deploymentSeq: number;
   ignoredReports: Record<string, number>;
-}
-
-export function serializeDeployment(machine: StateValue, data: DeploymentData): DeploymentSnapshot {
-  const { nodes, orderRecords: _derived, io: _io, ...rest } = data;
-  const tuples: NodeTuple[] = [];
-  for (const [id, r] of nodes) tuples.push([id, r.state, r.canary ? 1 : 0, r.attempt, r.seen]);
-  return {
-    machine: structuredClone(machine),
-    data: { ...structuredClone(rest), nodes: tuples },
-  };
-}
-
-export function deserializeDeployment(s: DeploymentSnapshot, io: DeploymentIo): DeploymentData {
-  const { nodes: tuples, ...rest } = s.data;
-  const nodes = new Map<string, NodeRecord>();
-  for (const [id, state, canary, attempt, seen] of tuples) nodes.set(id, { state, canary: canary === 1, attempt, seen });
-  const data = structuredClone(rest);
-  return { ...data, nodes, orderRecords: data.order.map((id) => nodes.get(id)!), io };
 }
 
 export function asEngineState(snapshot: EngineSnapshot): EngineState {

@@ -1,9 +1,8 @@
 /** A deployment's public status (inspection: not on the hot path). */
-import type { DeploymentData } from '../../machines/deploymentContext.js';
-import { currentGroup } from '../../machines/steps.js';
+import { currentGroup, type DeploymentView } from '../../machines/index.js';
 import type { DeploymentStatus } from './types.js';
 
-export function statusOf(d: DeploymentData): DeploymentStatus {
+export function statusOf(d: DeploymentView): DeploymentStatus {
   const c = d.counts;
   return {
     id: d.id,

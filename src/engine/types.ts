@@ -1,25 +1,15 @@
 /**
- * Public types of the engine: its inputs, its events, its status answers.
+ * Public types of the engine: its inputs, its events, its status answers. The
+ * deployment room's vocabulary (states, reasons, statuses, timer kinds) is
+ * defined in `machines/vocabulary.ts` and re-exported here.
  * Field names of events follow the trace of contract section 8 (public interface:
  * add fields freely, never rename or remove one).
  */
-import type { JobSpec } from '../spec/types.js';
+import type { DeploymentKind, DeploymentState, ExecutionStatus, IgnoredReason, NodeFailureReason, TimerKind } from '../../machines/vocabulary.js';
 import type { FleetNode } from '../selector/types.js';
+import type { JobSpec } from '../spec/types.js';
 
-export type DeploymentKind = 'create' | 'update' | 'rollback';
-
-export type DeploymentState =
-  | 'pending'
-  | 'in_progress'
-  | 'paused'
-  | 'awaiting_promotion'
-  | 'completed'
-  | 'failed'
-  | 'rolling_back'
-  | 'rolled_back'
-  | 'canceled';
-
-export type NodeFailureReason = 'deadline_exceeded' | 'execution_failed' | 'execution_timeout';
+export type { DeploymentKind, DeploymentState, NodeFailureReason, TimerKind, ExecutionStatus, IgnoredReason } from '../../machines/vocabulary.js';
 
 /** Every input the engine accepts; each is journaled before it is acted on. */
 export type EngineInput =
@@ -33,16 +23,13 @@ export type EngineInput =
   /** One of the engine's timers fired (journaled so that replay handles it in the same order). */
   | { type: 'timer'; deployment: string; kind: TimerKind; node: string | null };
 
-/** The engine's timers: per node (deadline, execution_timeout, healthy streak, revert) or per deployment (queue, total). */
-export type TimerKind = 'deadline' | 'execution' | 'streak' | 'revert' | 'queue' | 'total';
-
 export interface ExecutionReport {
   node: string;
   /** `namespace/name`. */
   job: string;
   version: number;
   /** started: the execution runs; succeeded / failed: a run-to-completion job ended, or the execution broke. */
-  status: 'started' | 'succeeded' | 'failed';
+  status: ExecutionStatus;
 }
 
 export interface HealthReport {
@@ -78,7 +65,7 @@ export interface EngineEvents {
   /** Why the engine did what it did: every start, promotion, failure and rollback carries a reason. */
   decision: (e: { at: number; deployment: string; action: string; reason: string; node?: string }) => void;
   /** A report that changed nothing: stale version, unknown node or job, duplicate. */
-  'report.ignored': (e: { at: number; node: string; job: string; reason: 'stale_version' | 'unknown_node' | 'unknown_job' | 'duplicate' | 'not_updating' }) => void;
+  'report.ignored': (e: { at: number; node: string; job: string; reason: IgnoredReason }) => void;
 }
 
 export interface DeploymentStatus {

@@ -1,5 +1,5 @@
 /** `targets FILE --fleet FLEET`: the nodes a JobSpec would target, in rollout order (contract §3, §8). */
-import { canarySize } from '../../engine/rules/canarySize.js';
+import { canarySize } from '../../../machines/index.js';
 import { compileMatcher, rolloutOrder, selectTargets, type FleetNode } from '../../selector/index.js';
 import { loadJobSpec } from '../../spec/index.js';
 import type { JobSpec, Problem } from '../../spec/types.js';

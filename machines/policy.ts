@@ -1,10 +1,10 @@
 /**
- * A JobSpec's deployment settings turned into the numbers the rules compute
- * with (milliseconds, window size). Plain JSON: it is part of the snapshot.
+ * A JobSpec's deployment settings turned into the numbers the room's rules
+ * compute with (milliseconds, window size). Plain JSON: it is part of the snapshot.
  */
-import { parseDurationMs } from '../spec/duration.js';
-import type { JobSpec, Strategy } from '../spec/types.js';
-import { judgeMode, type JudgeMode } from './rules/judgeMode.js';
+import { parseDurationMs } from '../src/spec/duration.js';
+import type { JobSpec, Strategy } from '../src/spec/types.js';
+import { judgeMode, type JudgeMode } from './rules/nodeUpdate.js';
 
 /**
  * Decided (contract silent): a revert under `immediate` without a health check

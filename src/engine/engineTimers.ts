@@ -1,5 +1,7 @@
 /**
- * The engine's timers as data: one absolute due time per (deployment, kind,
+ * The engine's timers (what the deployment rooms armed through their
+ * effects: node deadlines, streaks, execution and revert timeouts, queue and
+ * total timeouts) as data: one absolute due time per (deployment, kind,
  * node), plus the order in which they were armed. Each is scheduled on the
  * clock port on its own, so timers due at the same instant fire in the order
  * they were scheduled (§4), also against other users of the same clock. A
@@ -22,7 +24,7 @@ interface LiveTimer extends TimerEntry {
   handle: TimerHandle | null;
 }
 
-export interface TimerBookSnapshot {
+export interface EngineTimersSnapshot {
   seq: number;
   entries: TimerEntry[];
 }
@@ -45,7 +47,7 @@ class NodeTimers {
 
 type Owner = Record<TimerKind, Slot>;
 
-export class TimerBook {
+export class EngineTimers {
   private readonly deployments = new Map<string, DeploymentTimers>();
   /** The deployment looked up last (entries are never removed): most calls in a row are about the same one. */
   private lastId: string | null = null;
@@ -86,11 +88,6 @@ export class TimerBook {
     nodes!.delete(node);
   }
 
-  /** The due time of an armed timer, or null. */
-  dueAt(deployment: string, kind: TimerKind, node: string | null): number | null {
-    return this.owner(deployment, node, false)?.[kind]?.at ?? null;
-  }
-
   /** Removes a timer that fired; false when it was disarmed meanwhile. */
   take(deployment: string, kind: TimerKind, node: string | null): boolean {
     const owner = this.owner(deployment, node, false);
@@ -114,14 +111,14 @@ export class TimerBook {
     }
   }
 
-  toJSON(): TimerBookSnapshot {
+  toJSON(): EngineTimersSnapshot {
     const entries = this.live().map(({ deployment, kind, node, at, seq }) => ({ deployment, kind, node, at, seq }));
     entries.sort((a, b) => a.seq - b.seq);
     return { seq: this.seq, entries };
   }
 
   /** Loads timers from a snapshot without scheduling them (see `scheduleAll`). */
-  load(snapshot: TimerBookSnapshot): void {
+  load(snapshot: EngineTimersSnapshot): void {
     this.seq = snapshot.seq;
     for (const e of snapshot.entries) this.owner(e.deployment, e.node, true)![e.kind] = { ...e, handle: null };
   }

@@ -1,0 +1,160 @@
+/**
+ * The deployment room: the only writer of one deployment's state. Its face
+ * is one call, `send(event)`, which returns the effects the shell must apply,
+ * in order (effects.ts). Events are everything that can concern a
+ * deployment: its start, a routed health or execution report, one of its
+ * timers firing, a node joining, leaving or disconnecting, an operator's
+ * command, a newer deployment superseding it, free slots of the engine-wide
+ * cap. Inside: per-node judging (judging.ts) feeds the statechart
+ * (deployment.ts), whose actions are the steps of steps.ts; a node resolving
+ * where that cannot change the phase is settled in place (resolveInPlace.ts).
+ *
+ * No I/O and no clock: each event carries `now` and the `slots` the cap
+ * allows. The shell reads the state through `view` and never writes it.
+ */
+import { createActor, type Actor } from 'xstate';
+import { newDeploymentData, type DeploymentData, type NewDeployment, type NodeRecord, type RoomPorts } from './context.js';
+import { deploymentMachine, type DeploymentEvent } from './deployment.js';
+import type { Effect } from './effects.js';
+import { judgeExecution, judgeHealth, judgeNodeTimer, nodeDisconnected, nodeLeft, offerJoin, type ExecutionReading, type HealthReading, type Judged } from './judging.js';
+import type { RolloutPolicy } from './policy.js';
+import { phaseOf, resolveInPlace, type ResolvePhase } from './resolveInPlace.js';
+import { deserializeDeployment, serializeDeployment, type DeploymentSnapshot } from './snapshot.js';
+import { canaryGroupSize } from './steps.js';
+import type { NodeFailureReason, NodeState, TimerKind } from './vocabulary.js';
+
+interface Stamp {
+  /** Clock ms of the input being handled. */
+  now: number;
+  /** Node starts the engine-wide cap allows now (Infinity when there is no cap). */
+  slots: number;
+}
+
+export type RoomEvent = Stamp &
+  (
+    | { type: 'start' }
+    | { type: 'report.health'; report: HealthReading }
+    | { type: 'report.execution'; report: ExecutionReading }
+    | { type: 'timer'; kind: TimerKind; node: string | null }
+    | { type: 'node.joined' | 'node.left' | 'node.disconnected'; node: string }
+    | { type: 'pause' | 'resume' | 'promote' | 'abort' }
+    | { type: 'supersede'; by: string }
+    | { type: 'capacity' }
+  );
+
+/** The room's state as the shell may read it (never write it). */
+export type DeploymentView = Readonly<Omit<DeploymentData, 'nodes' | 'order' | 'orderRecords' | 'counts' | 'failedNodes' | 'policy' | 'io'>> & {
+  readonly nodes: ReadonlyMap<string, Readonly<NodeRecord>>;
+  readonly order: readonly string[];
+  readonly counts: Readonly<Record<NodeState, number>>;
+  readonly failedNodes: readonly string[];
+  readonly policy: Readonly<RolloutPolicy>;
+};
+
+export class DeploymentRoom implements Judged {
+  /** @internal The room's state: written by the room's own modules only; the shell reads `view`. */
+  readonly d: DeploymentData;
+  private readonly actor: Actor<typeof deploymentMachine>;
+  /** How the machine's current state handles a node resolving (kept after each machine step). */
+  private phase: ResolvePhase;
+
+  /** A new deployment's room; its first event is `start`. */
+  static create(deployment: NewDeployment, ports: RoomPorts): DeploymentRoom {
+    return new DeploymentRoom(newDeploymentData(deployment, roomIo(ports)), ports);
+  }
+
+  /** A room restored from `snapshot()` at its machine's state. */
+  static restore(snapshot: DeploymentSnapshot, ports: RoomPorts): DeploymentRoom {
+    return new DeploymentRoom(deserializeDeployment(snapshot, roomIo(ports)), ports, snapshot);
+  }
+
+  private constructor(
+    data: DeploymentData,
+    private readonly ports: RoomPorts,
+    restored?: DeploymentSnapshot,
+  ) {
+    this.actor =
+      restored === undefined
+        ? createActor(deploymentMachine, { input: data })
+        : createActor(deploymentMachine, { snapshot: deploymentMachine.resolveState({ value: restored.machine, context: data }), input: data });
+    this.actor.start();
+    // XState's initial `assign` copies the input object: the context is the state from here on.
+    const snapshot = this.actor.getSnapshot();
+    this.d = snapshot.context;
+    this.phase = phaseOf(snapshot.value);
+  }
+
+  get view(): DeploymentView {
+    return this.d;
+  }
+
+  /**
+   * Hands the room one event; returns the effects to apply, in order. The
+   * array is the room's own, valid until the next `send`.
+   */
+  send(event: RoomEvent): readonly Effect[] {
+    const out = this.d.io.out;
+    // Emptied by `pop`: `length = 0` drops the backing store, and the next event would allocate it again.
+    while (out.length > 0) out.pop();
+    const { now, slots } = event;
+    switch (event.type) {
+      case 'report.health':
+        judgeHealth(this, event.report, now, slots);
+        break;
+      case 'report.execution':
+        judgeExecution(this, event.report, now, slots);
+        break;
+      case 'timer':
+        if (event.kind === 'queue' || event.kind === 'total') {
+          this.step({ type: 'timeout', reason: event.kind === 'queue' ? 'queue_timeout' : 'total_timeout', now, slots });
+        } else {
+          judgeNodeTimer(this, event.kind, event.node!, now, slots);
+        }
+        break;
+      case 'node.joined':
+        offerJoin(this, event.node, now, slots);
+        break;
+      case 'node.left':
+        nodeLeft(this, event.node, now, slots);
+        break;
+      case 'node.disconnected':
+        nodeDisconnected(this.d, event.node);
+        break;
+      case 'start':
+        out.push({ type: 'created', canaries: canaryGroupSize(this.d) });
+        this.step(event);
+        break;
+      default:
+        this.step(event);
+    }
+    return out;
+  }
+
+  /** The room's state as plain JSON: `DeploymentRoom.restore` continues exactly. */
+  snapshot(): DeploymentSnapshot {
+    return serializeDeployment(this.actor.getSnapshot().value, this.d);
+  }
+
+  stop(): void {
+    this.actor.stop();
+  }
+
+  /** @internal (judging.ts) The machine takes the event, while it still runs. */
+  step(event: DeploymentEvent): void {
+    if (this.actor.getSnapshot().status !== 'active') return;
+    this.d.io.explain = this.ports.explains();
+    this.actor.send(event);
+    this.phase = phaseOf(this.actor.getSnapshot().value);
+  }
+
+  /** @internal (judging.ts) An updating node resolved: settled in place when the phase cannot change, else by the machine. */
+  resolve(node: string, record: NodeRecord, reason: NodeFailureReason | null, now: number, slots: number): void {
+    this.d.io.explain = this.ports.explains();
+    if (resolveInPlace(this.phase, this.d, node, record, reason, now, slots)) return;
+    this.step(reason === null ? { type: 'node.stable', node, now, slots } : { type: 'node.failed', node, reason, now, slots });
+  }
+}
+
+function roomIo(ports: RoomPorts): DeploymentData['io'] {
+  return { out: [], eligible: ports.eligible, explain: true };
+}

@@ -1,0 +1,34 @@
+/**
+ * A deployment room's state as plain JSON (and back): the machine's state
+ * value and the context, its node records as tuples to keep large snapshots
+ * small. The nodes map becomes an array in its iteration order, so a restored
+ * room iterates exactly as the original did.
+ */
+import type { StateValue } from 'xstate';
+import type { DeploymentData, DeploymentIo, NodeRecord } from './context.js';
+import type { NodeState } from './vocabulary.js';
+
+type NodeTuple = [node: string, state: NodeState, canary: 0 | 1, attempt: number, flags: number];
+
+export interface DeploymentSnapshot {
+  machine: StateValue;
+  data: Omit<DeploymentData, 'nodes' | 'orderRecords' | 'io'> & { nodes: NodeTuple[] };
+}
+
+export function serializeDeployment(machine: StateValue, data: DeploymentData): DeploymentSnapshot {
+  const { nodes, orderRecords: _derived, io: _io, ...rest } = data;
+  const tuples: NodeTuple[] = [];
+  for (const [id, r] of nodes) tuples.push([id, r.state, r.canary ? 1 : 0, r.attempt, r.flags]);
+  return {
+    machine: structuredClone(machine),
+    data: { ...structuredClone(rest), nodes: tuples },
+  };
+}
+
+export function deserializeDeployment(s: DeploymentSnapshot, io: DeploymentIo): DeploymentData {
+  const { nodes: tuples, ...rest } = s.data;
+  const nodes = new Map<string, NodeRecord>();
+  for (const [id, state, canary, attempt, flags] of tuples) nodes.set(id, { state, canary: canary === 1, attempt, flags });
+  const data = structuredClone(rest);
+  return { ...data, nodes, orderRecords: data.order.map((id) => nodes.get(id)!), io };
+}
