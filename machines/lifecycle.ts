@@ -1,15 +1,17 @@
 /**
  * One definition of where a deployment stands in its life (contract §7), used
- * by the engine's command rules, the simulator, the harness and its invariants.
+ * by the room, the engine's command rules, the simulator, the harness and its
+ * invariants (public: re-exported by the engine). A state is taken as a
+ * string, so a state read from a trace can be asked about as it is.
  */
 import type { DeploymentState, NodeState } from './vocabulary.js';
 
-const LIVE: ReadonlySet<DeploymentState> = new Set(['pending', 'in_progress', 'paused', 'awaiting_promotion']);
-const TERMINAL: ReadonlySet<DeploymentState> = new Set(['completed', 'rolled_back', 'canceled', 'failed']);
-const WAITS_FOR_OPERATOR: ReadonlySet<DeploymentState> = new Set(['awaiting_promotion', 'paused']);
+const LIVE: ReadonlySet<string> = new Set(['pending', 'in_progress', 'paused', 'awaiting_promotion']);
+const TERMINAL: ReadonlySet<string> = new Set(['completed', 'rolled_back', 'canceled', 'failed']);
+const WAITS_FOR_OPERATOR: ReadonlySet<string> = new Set(['awaiting_promotion', 'paused']);
 
 /** Still rolling out: it starts and judges nodes, and can be paused or aborted (neither failed, rolling back nor ended). */
-export function isLive(state: DeploymentState): boolean {
+export function isLive(state: DeploymentState | string): boolean {
   return LIVE.has(state);
 }
 
@@ -19,17 +21,17 @@ export function isLive(state: DeploymentState): boolean {
  * the very input that failed the deployment (`failed` then `rolling_back`),
  * so between two inputs a deployment that reads `failed` stays so.
  */
-export function isTerminal(state: DeploymentState): boolean {
+export function isTerminal(state: DeploymentState | string): boolean {
   return TERMINAL.has(state);
 }
 
 /** The one step out of a terminal state: a failure that goes on to its rollback (§6), within the same input. */
-export function beginsRollback(from: DeploymentState, to: DeploymentState): boolean {
+export function beginsRollback(from: DeploymentState | string, to: DeploymentState | string): boolean {
   return from === 'failed' && to === 'rolling_back';
 }
 
 /** Waits for an operator's command: `promote` (awaiting_promotion) or `resume` / `abort` (paused). */
-export function waitsForOperator(state: DeploymentState): boolean {
+export function waitsForOperator(state: DeploymentState | string): boolean {
   return WAITS_FOR_OPERATOR.has(state);
 }
 
@@ -39,7 +41,7 @@ export function waitsForOperator(state: DeploymentState): boolean {
  * after completion (a pipeline's late joiner), so a deployment rests only
  * once none is updating or reverting.
  */
-export function isAtRest(status: { state: DeploymentState; counts: Pick<Record<NodeState, number>, 'updating' | 'reverting'> }): boolean {
+export function isAtRest(status: { state: DeploymentState | string; counts: Pick<Record<NodeState, number>, 'updating' | 'reverting'> }): boolean {
   const { state, counts } = status;
   return (isTerminal(state) || waitsForOperator(state) || state === 'pending') && counts.updating === 0 && counts.reverting === 0;
 }

@@ -8,6 +8,7 @@
  * `revert_failed` say what became of the exposed nodes after a failure.
  * The CLI adds the JSON format version (src/cli/print/json.ts).
  */
+import { isTerminal, waitsForOperator } from '../engine/index.js';
 import type { DeploymentKind, DeploymentState } from '../engine/types.js';
 import type { LabelBreakdown } from './breakdown.js';
 import type { DeploymentTally } from './tally.js';
@@ -78,11 +79,6 @@ export interface SimResult {
   later_deployments: Array<{ deployment: string; kind: DeploymentKind; to_version: number; outcome: DeploymentState; created_s: number; end_s: number }>;
 }
 
-/** States in which a deployment does nothing more on its own. */
-const TERMINAL: ReadonlySet<DeploymentState> = new Set(['completed', 'rolled_back', 'canceled', 'failed']);
-/** States that wait for an operator's command. */
-const WAITING: ReadonlySet<DeploymentState> = new Set(['awaiting_promotion', 'paused']);
-
 /** Everything the result needs about one deployment, gathered from the engine's events. */
 export interface DeploymentLog {
   id: string;
@@ -111,7 +107,7 @@ export interface DeploymentLog {
  * `rolling_back` by then.
  */
 export function isSettled(log: DeploymentLog): boolean {
-  return TERMINAL.has(log.state) || WAITING.has(log.state);
+  return isTerminal(log.state) || waitsForOperator(log.state);
 }
 
 /** Logs every deployment created from now on, by id. */
@@ -181,7 +177,7 @@ export interface RunEnd {
 
 export function summarize(log: DeploymentLog, end: RunEnd): SimResult {
   const seconds = (ms: number): number => ms / 1000;
-  const endOf = (of: DeploymentLog): number => (TERMINAL.has(of.state) ? of.stateAt : end.at);
+  const endOf = (of: DeploymentLog): number => (isTerminal(of.state) ? of.stateAt : end.at);
   const endedAt = endOf(log);
   const nodes = end.tally.counts;
   const timeToFail = log.failedAt === null ? null : seconds(log.failedAt - log.createdAt);

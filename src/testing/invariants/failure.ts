@@ -1,6 +1,6 @@
 /** The contract's invariants of §6: no start after failure, the failure rule, rollback. */
 import type { TraceEvent } from '../../sim/trace.js';
-import { ACTIVE, NOT_THE_RULE, createdDeployments, finalTargeted, canaryGroupSize, violation, ids, type RolloutRecord, type Violation, type Invariant, type Created } from './record.js';
+import { isLive, NOT_THE_RULE, createdDeployments, finalTargeted, canaryGroupSize, violation, ids, type RolloutRecord, type Violation, type Invariant, type Created } from './record.js';
 
 /**
  * §6/§7: a deployment starts no node once it failed or ended (except a
@@ -23,7 +23,7 @@ export const noStartAfterFailure: Invariant = (record) => {
     if (e.type === 'node.started' && current.state === 'paused') {
       reported.add(e.deployment);
       out.push(violation('§7', 'noStartAfterFailure', e.deployment, e.t, `${String(e.node)} started at t=${e.t} while ${e.deployment} was paused (since t=${current.since})`));
-    } else if (e.type === 'node.started' && !ACTIVE.has(current.state) && !(current.state === 'completed' && pipelines.has(e.deployment))) {
+    } else if (e.type === 'node.started' && !isLive(current.state) && !(current.state === 'completed' && pipelines.has(e.deployment))) {
       reported.add(e.deployment);
       out.push(violation(failed ? '§6' : '§7', 'noStartAfterFailure', e.deployment, e.t, `${String(e.node)} started at t=${e.t} after ${when}`));
     } else if ((e.type === 'node.stable' || e.type === 'node.failed') && (failed || current.state === 'canceled')) {
@@ -69,7 +69,7 @@ export const failureRuleFiresAtFirstBreak: Invariant = (record) => {
         state = String(e.state);
       }
       previous = 'no failure';
-      if (e.type !== 'node.failed' || !ACTIVE.has(state)) continue;
+      if (e.type !== 'node.failed' || !isLive(state)) continue;
       failed++;
       const canaryPhase = d.strategy === 'canary' && !promoted;
       // Every started node is targeted, and targets only grow by joining.

@@ -1,6 +1,6 @@
 /** The contract's invariants of §7: how deployments end, terminal states, superseded deployments. */
 import type { TraceEvent } from '../../sim/trace.js';
-import { isAtRest, TERMINAL, violation, ids, type Violation, type Invariant } from './record.js';
+import { isAtRest, isTerminal, beginsRollback, violation, ids, type Violation, type Invariant } from './record.js';
 
 /** §7: in a settled run, every deployment has ended or waits for an operator (or for eligible nodes). */
 export const everyDeploymentEndsOrWaits: Invariant = (record) => {
@@ -17,7 +17,7 @@ export const terminalStatesAreFinal: Invariant = (record) => {
   for (const e of record.trace) {
     if (e.type !== 'deployment.state') continue;
     const before = last.get(e.deployment);
-    if (before !== undefined && TERMINAL.has(String(before.state))) {
+    if (before !== undefined && isTerminal(String(before.state)) && !beginsRollback(String(before.state), String(e.state))) {
       out.push(violation('§7', 'terminalStatesAreFinal', e.deployment, e.t, `${e.deployment} went from terminal ${String(before.state)} to ${String(e.state)} at t=${e.t}`));
     }
     last.set(e.deployment, e);

@@ -8,6 +8,7 @@
  * The checks read the trace only; they never ask the engine, so an engine that
  * misreports its own state cannot vouch for itself.
  */
+import { isAtRest, isLive, isTerminal, beginsRollback } from '../../engine/index.js';
 import type { DeploymentStatus } from '../../engine/types.js';
 import type { TraceEvent } from '../../sim/trace.js';
 import type { JobSpec } from '../../spec/types.js';
@@ -57,23 +58,10 @@ export interface Created {
   spec: JobSpec | undefined;
 }
 
-export const TERMINAL: ReadonlySet<string> = new Set(['completed', 'rolled_back', 'canceled']);
-/** States in which the deployment still starts and judges nodes. */
-export const ACTIVE: ReadonlySet<string> = new Set(['pending', 'in_progress', 'paused', 'awaiting_promotion']);
-/** States a settled run may end in: finished, or waiting for an operator or for nodes. */
-const AT_REST: ReadonlySet<string> = new Set(['completed', 'rolled_back', 'canceled', 'failed', 'awaiting_promotion', 'paused', 'pending']);
+/** Where a deployment stands in its life: the engine's one definition (machines/lifecycle.ts). */
+export { isAtRest, isLive, isTerminal, beginsRollback };
 /** Failure reasons that are not the failure rule. */
 export const NOT_THE_RULE: ReadonlySet<string> = new Set(['aborted', 'total_timeout', 'queue_timeout', 'superseded']);
-
-/**
- * Whether the deployment is at rest: it cannot move without an operator, a
- * new node or a new version. Nodes still updating are judged even while
- * paused (§7) or after completion (a pipeline's late joiner), so a deployment
- * rests only once none is updating or reverting.
- */
-export function isAtRest(status: Pick<DeploymentStatus, 'state' | 'counts'>): boolean {
-  return AT_REST.has(status.state) && status.counts.updating === 0 && status.counts.reverting === 0;
-}
 
 export function createdDeployments(record: RolloutRecord): Map<string, Created> {
   const created = new Map<string, Created>();

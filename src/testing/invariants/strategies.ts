@@ -1,7 +1,7 @@
 /** The contract's invariants of §5: the window, the engine-wide cap, immediate, the canary group, promotion. */
 import type { TraceEvent } from '../../sim/trace.js';
 import type { JobSpec } from '../../spec/types.js';
-import { ACTIVE, createdDeployments, canaryGroupSize, violation, ids, type Violation, type Invariant } from './record.js';
+import { isLive, createdDeployments, canaryGroupSize, violation, ids, type Violation, type Invariant } from './record.js';
 
 /** §5: at most `max_parallel` nodes are updating at any moment, under rolling and canary. */
 export const windowNeverExceedsMaxParallel: Invariant = (record) => {
@@ -48,9 +48,9 @@ function trackUpdating(updating: Map<string, Set<string>>, e: TraceEvent, states
   let window = updating.get(e.deployment);
   if (window === undefined) updating.set(e.deployment, (window = new Set()));
   if (e.type === 'deployment.state') states.set(e.deployment, String(e.state));
-  if (e.type === 'node.started' && ACTIVE.has(states.get(e.deployment) ?? 'pending')) window.add(String(e.node));
+  if (e.type === 'node.started' && isLive(states.get(e.deployment) ?? 'pending')) window.add(String(e.node));
   else if (e.type === 'node.stable' || e.type === 'node.failed') window.delete(String(e.node));
-  else if (e.type === 'deployment.state' && !ACTIVE.has(String(e.state))) window.clear();
+  else if (e.type === 'deployment.state' && !isLive(String(e.state))) window.clear();
 }
 
 /** §5: immediate starts every targeted node at once (when no engine cap delays them). */
