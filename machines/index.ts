@@ -2,7 +2,7 @@
  * The deployment room's face: the room itself (`send(event) -> Effect[]`),
  * the effects it returns, its vocabulary, the lifecycle definitions everyone
  * shares, and the rules the CLI and the engine's inspection also show.
- * `machines/` imports nothing of `src/engine/`; the shell imports this.
+ * The room imports nothing of the engine shell; the shell imports this.
  */
 export { DeploymentRoom, type DeploymentView, type RoomEvent } from './room.js';
 export type { Effect } from './effects.js';

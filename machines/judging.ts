@@ -22,9 +22,8 @@ export interface ExecutionReading {
   status: ExecutionStatus;
 }
 
-/** What judging needs of the room: its state, its machine, and the settling of a node that resolved. */
+/** What judging needs of the room besides its state: its machine, and the settling of a node that resolved. */
 export interface Judged {
-  readonly d: DeploymentData;
   /** The machine takes the event (while it still runs). */
   step(event: DeploymentEvent): void;
   /** An updating node resolved: stable (`reason` null) or failed. */
@@ -42,8 +41,7 @@ function ignore(d: DeploymentData, node: string, reason: IgnoredReason): void {
   d.io.out.push({ type: 'ignored', node, reason });
 }
 
-export function judgeHealth(room: Judged, report: HealthReading, now: number, slots: number): void {
-  const d = room.d;
+export function judgeHealth(room: Judged, d: DeploymentData, report: HealthReading, now: number, slots: number): void {
   const record = recordFor(d, report);
   if (typeof record === 'string') return ignore(d, report.node, record);
   const p = d.policy;
@@ -74,8 +72,7 @@ export function judgeHealth(room: Judged, report: HealthReading, now: number, sl
   }
 }
 
-export function judgeExecution(room: Judged, report: ExecutionReading, now: number, slots: number): void {
-  const d = room.d;
+export function judgeExecution(room: Judged, d: DeploymentData, report: ExecutionReading, now: number, slots: number): void {
   const record = recordFor(d, report);
   if (typeof record === 'string') return ignore(d, report.node, record);
   const outcome = executionOutcome(record.state, d.policy.judge, report.status);
@@ -104,8 +101,8 @@ export function judgeExecution(room: Judged, report: ExecutionReading, now: numb
  * or execution timeout fails it; a revert still running at its deadline
  * failed. A timer whose node has moved on changes nothing.
  */
-export function judgeNodeTimer(room: Judged, kind: Exclude<TimerKind, 'queue' | 'total'>, node: string, now: number, slots: number): void {
-  const record = room.d.nodes.get(node);
+export function judgeNodeTimer(room: Judged, d: DeploymentData, kind: Exclude<TimerKind, 'queue' | 'total'>, node: string, now: number, slots: number): void {
+  const record = d.nodes.get(node);
   if (kind === 'revert') {
     if (record?.state === 'reverting') room.step({ type: 'node.revert_failed', node, now, slots });
   } else if (record?.state === 'updating') {
@@ -118,8 +115,7 @@ export function judgeNodeTimer(room: Judged, kind: Exclude<TimerKind, 'queue' | 
  * (pipeline jobs, or any deployment still waiting for its first target), or
  * is updated directly once a pipeline job's rollout completed.
  */
-export function offerJoin(room: Judged, node: string, now: number, slots: number): void {
-  const d = room.d;
+export function offerJoin(room: Judged, d: DeploymentData, node: string, now: number, slots: number): void {
   const state = d.state ?? 'pending';
   const open = isLive(state) ? d.policy.takesJoiningNodes || d.targeted === 0 : state === 'completed' && d.policy.takesJoiningNodes;
   if (!open) return;
@@ -130,8 +126,8 @@ export function offerJoin(room: Judged, node: string, now: number, slots: number
 }
 
 /** A node that left the fleet while updating is dropped from the rollout (steps.ts, `dropNode`). */
-export function nodeLeft(room: Judged, node: string, now: number, slots: number): void {
-  if (room.d.nodes.get(node)?.state === 'updating') room.step({ type: 'node.left', node, now, slots });
+export function nodeLeft(room: Judged, d: DeploymentData, node: string, now: number, slots: number): void {
+  if (d.nodes.get(node)?.state === 'updating') room.step({ type: 'node.left', node, now, slots });
 }
 
 /**

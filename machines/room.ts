@@ -52,8 +52,7 @@ export type DeploymentView = Readonly<Omit<DeploymentData, 'nodes' | 'order' | '
 };
 
 export class DeploymentRoom implements Judged {
-  /** @internal The room's state: written by the room's own modules only; the shell reads `view`. */
-  readonly d: DeploymentData;
+  private readonly d: DeploymentData;
   private readonly actor: Actor<typeof deploymentMachine>;
   /** How the machine's current state handles a node resolving (kept after each machine step). */
   private phase: ResolvePhase;
@@ -99,23 +98,23 @@ export class DeploymentRoom implements Judged {
     const { now, slots } = event;
     switch (event.type) {
       case 'report.health':
-        judgeHealth(this, event.report, now, slots);
+        judgeHealth(this, this.d, event.report, now, slots);
         break;
       case 'report.execution':
-        judgeExecution(this, event.report, now, slots);
+        judgeExecution(this, this.d, event.report, now, slots);
         break;
       case 'timer':
         if (event.kind === 'queue' || event.kind === 'total') {
           this.step({ type: 'timeout', reason: event.kind === 'queue' ? 'queue_timeout' : 'total_timeout', now, slots });
         } else {
-          judgeNodeTimer(this, event.kind, event.node!, now, slots);
+          judgeNodeTimer(this, this.d, event.kind, event.node!, now, slots);
         }
         break;
       case 'node.joined':
-        offerJoin(this, event.node, now, slots);
+        offerJoin(this, this.d, event.node, now, slots);
         break;
       case 'node.left':
-        nodeLeft(this, event.node, now, slots);
+        nodeLeft(this, this.d, event.node, now, slots);
         break;
       case 'node.disconnected':
         nodeDisconnected(this.d, event.node);

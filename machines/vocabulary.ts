@@ -2,7 +2,7 @@
  * The deployment room's vocabulary: the states a deployment and a node can be
  * in, why a node fails, which execution statuses a report carries, the timers
  * the room arms, and why a report changes nothing. Defined here, where they
- * are decided; the engine's public types (`src/engine/types.ts`) re-export them.
+ * are decided; the engine shell's public types (`types.ts` there) re-export them.
  */
 
 export type DeploymentKind = 'create' | 'update' | 'rollback';
