@@ -54,7 +54,14 @@ function apply(core: EngineCore, d: DeploymentView, effect: Effect): void {
   const { outbox, timers } = core;
   const at = core.now;
   const deployment = d.id;
+  // Timers first: most effects are these.
   switch (effect.type) {
+    case 'arm':
+      return timers.arm(deployment, effect.timer, effect.node, effect.at);
+    case 'disarm':
+      return timers.disarm(deployment, effect.timer, effect.node);
+    case 'clearNodeTimers':
+      return timers.clearNode(deployment, effect.node);
     case 'created':
       return outbox.emit('deployment.created', {
         at,
@@ -93,12 +100,6 @@ function apply(core: EngineCore, d: DeploymentView, effect: Effect): void {
       return outbox.emit(`node.${effect.type}`, { at, deployment, node: effect.node, version: d.rollbackTarget! });
     case 'stop':
       return outbox.stop(stopRequest(d, effect.node, effect.purpose, effect.attempt));
-    case 'arm':
-      return timers.arm(deployment, effect.timer, effect.node, effect.at);
-    case 'disarm':
-      return timers.disarm(deployment, effect.timer, effect.node);
-    case 'clearNodeTimers':
-      return timers.clearNode(deployment, effect.node);
     case 'decision': {
       if (!outbox.heard('decision')) return;
       const node = effect.node === undefined ? {} : { node: effect.node };

@@ -6,14 +6,27 @@
  * functions of this state, no object per call. A deployment's own state is
  * its room's: the shell reads it through `room.view` and never writes it.
  */
-import type { DeploymentRoom } from '../../machines/index.js';
+import type { DeploymentRoom, RoomEvent } from '../../machines/index.js';
 import type { NodePredicate } from '../selector/match.js';
 import type { FleetNode } from '../selector/types.js';
 import type { JobSpec } from '../spec/types.js';
 import type { EngineTimers } from './engineTimers.js';
 import type { Outbox } from './outbox.js';
 import type { JobRecord } from './snapshot.js';
-import type { IgnoredReason } from './types.js';
+import type { ExecutionReport, HealthReport, IgnoredReason } from './types.js';
+
+type EventOf<T extends RoomEvent['type']> = Extract<RoomEvent, { type: T }>;
+
+/**
+ * One room event object per hot kind, refilled for each report or timer:
+ * inputs are never handled re-entrantly and a room keeps no event, so the
+ * hot path allocates nothing to hand a report over.
+ */
+export interface HotEvents {
+  health: EventOf<'report.health'>;
+  execution: EventOf<'report.execution'>;
+  timer: EventOf<'timer'>;
+}
 
 export interface EngineCore {
   readonly outbox: Outbox;
@@ -25,6 +38,7 @@ export interface EngineCore {
   readonly rooms: Map<string, DeploymentRoom>;
   readonly matchers: Map<string, NodePredicate>;
   readonly ignoredReports: Record<IgnoredReason, number>;
+  readonly events: HotEvents;
   deploymentSeq: number;
   /** Clock time of the input being handled (the journal's time during replay). */
   now: number;
@@ -42,6 +56,11 @@ export function newEngineCore(outbox: Outbox, timers: EngineTimers, cap: number)
     rooms: new Map(),
     matchers: new Map(),
     ignoredReports: { stale_version: 0, unknown_node: 0, unknown_job: 0, duplicate: 0, not_updating: 0 },
+    events: {
+      health: { type: 'report.health', report: null as unknown as HealthReport, now: 0, slots: 0 },
+      execution: { type: 'report.execution', report: null as unknown as ExecutionReport, now: 0, slots: 0 },
+      timer: { type: 'timer', kind: 'deadline', node: null, now: 0, slots: 0 },
+    },
     deploymentSeq: 0,
     now: 0,
     roomTouched: false,
