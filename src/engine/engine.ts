@@ -272,7 +272,14 @@ export class Engine {
   }
 
   private dispatch(input: EngineInput): unknown {
+    // The hot inputs first.
     switch (input.type) {
+      case 'report.health':
+        return onHealth(this.core, input.report);
+      case 'report.execution':
+        return onExecution(this.core, input.report);
+      case 'timer':
+        return onTimer(this.core, input.deployment, input.kind, input.node);
       case 'submit':
         return onSubmit(this.core, input.spec);
       case 'node.upsert':
@@ -281,16 +288,11 @@ export class Engine {
         return onRemove(this.core, input.node);
       case 'node.connected':
         return onConnected(this.core, input.node, input.connected);
-      case 'report.execution':
-        return onExecution(this.core, input.report);
-      case 'report.health':
-        return onHealth(this.core, input.report);
       case 'command':
         return onCommand(this.core, input.command);
-      case 'timer':
-        return onTimer(this.core, input.deployment, input.kind, input.node);
     }
   }
+
 
   private compact(): void {
     this.sinceCompact = 0;
