@@ -6,9 +6,9 @@
  * engine's own rules on every small case.
  */
 import { describe, expect, it } from 'vitest';
-import { canarySize } from '../src/engine/rules/canarySize.js';
-import { breaksFailureRule } from '../src/engine/rules/failureRule.js';
-import { judgeMode } from '../src/engine/rules/judgeMode.js';
+import { breaksFailureRule } from '../machines/rules/failure.js';
+import { judgeMode } from '../machines/rules/nodeUpdate.js';
+import { canarySize } from '../machines/rules/strategies.js';
 import { canaryGroupSize, explainPolicy, toleratedFailures, tripsFailureRule, validateJobSpec, type JobSpec } from '../src/spec/index.js';
 
 const PERCENTS = [0, 0.5, 1, 5, 10, 12.5, 20, 33.3, 33.34, 50, 99.9, 100];
