@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { runCli } from '../src/cli/program.js';
 import { runScenario, ScenarioRunError } from '../src/sim/run.js';
 import { loadScenario, type Scenario } from '../src/sim/scenario.js';
-import { formatTrace, TRACE_FIELDS, traceWriter, type TraceEvent } from '../src/sim/trace.js';
+import { formatTrace, ALL_TRACE_FIELDS, traceWriter, type TraceEvent } from '../src/sim/trace.js';
 import { memoryIO, REPO, tempDir } from './cli-harness.js';
 
 async function scenarioFile(file: string): Promise<Scenario> {
@@ -57,7 +57,7 @@ describe('§8 trace', () => {
       types.add(event.type);
       expect(event.t).toBeGreaterThanOrEqual(last);
       last = event.t;
-      const fields = TRACE_FIELDS[event.type].filter((field) => !(event.type === 'deployment.state' && field === 'reason' && !('reason' in event)));
+      const fields = ALL_TRACE_FIELDS[event.type].filter((field) => field in event || !['reason', 'node'].includes(field));
       expect(Object.keys(event)).toEqual(['t', 'type', 'deployment', ...fields]);
     }
     expect([...types].sort()).toEqual(['deployment.created', 'deployment.state', 'node.failed', 'node.reverted', 'node.reverting', 'node.stable', 'node.started']);

@@ -36,7 +36,7 @@ function fleet(n: number): string[] {
 
 describe('harness: scripted health reaches the real engine', () => {
   it('§4 a node that turns healthy after 10s is stable min_healthy_time after its first passing report', () => {
-    const h = createHarness({ nodes: ['edge-1'], behavior: { startDelayMs: 2000, reportIntervalMs: 5000 } });
+    const h = createHarness({ nodes: ['edge-1'], behavior: { startDelay: 2, reportInterval: 5 } });
     h.health.node('edge-1').healthyAfter('10s');
     h.submit(ROLLING);
     h.advanceUntil('completed', { limit: '5m' });

@@ -6,6 +6,7 @@
  */
 import { compileMatcher, type SelectorInput } from '../selector/index.js';
 import type { FleetNode } from '../selector/types.js';
+import type { ExecutionScript } from './script.js';
 
 /** Inclusive bounds; a single value is a range with `min === max`. */
 export interface Range {
@@ -24,6 +25,11 @@ export interface Behavior {
   crash_probability: number;
   /** Error rate reported with each health report, drawn uniformly per report. */
   error_rate: Range;
+  /**
+   * A scripted behavior (script.ts) instead of the chances above: health,
+   * crash and completion at scripted times. The harness scripts nodes this way.
+   */
+  script?: ExecutionScript;
 }
 
 export interface BehaviorOverride {

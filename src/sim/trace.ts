@@ -1,8 +1,9 @@
 /**
  * The trace of a simulated run (contract section 8, `--trace FILE`): one JSON
  * object a line, in time order. Keys come in a fixed order, `t`, `type`,
- * `deployment`, then the type's fields in the order of the contract's table,
- * so the same run gives the same bytes. `t` is seconds of virtual time.
+ * `deployment`, then the type's fields in the order of the contract's table
+ * (types beyond §8's in docs/cli.md), so the same run gives the same bytes.
+ * `t` is seconds of virtual time.
  */
 import type { EngineEvents } from '../engine/types.js';
 
@@ -17,11 +18,33 @@ export const TRACE_FIELDS = {
   'node.reverting': ['node', 'version'],
   'node.reverted': ['node', 'version'],
   'node.revert_failed': ['node', 'version'],
+  'node.degraded': ['node', 'version'],
 } as const satisfies Partial<Record<keyof EngineEvents, readonly string[]>>;
 
-export type TraceType = keyof typeof TRACE_FIELDS;
+/**
+ * Trace types read from the engine's `decision` events (docs/cli.md): a node
+ * whose execution was stopped as its deployment ended, one dropped because it
+ * left the fleet while updating, a degraded node passing again; and, on
+ * request, every decision itself.
+ */
+export const DECISION_TRACE_FIELDS = {
+  'node.stopped': ['node', 'reason'],
+  'node.removed': ['node'],
+  'node.recovered': ['node', 'version'],
+  decision: ['action', 'node', 'reason'],
+} as const;
 
-export const TRACE_TYPES = Object.keys(TRACE_FIELDS) as TraceType[];
+/** The decision actions that become a trace type of their own. */
+const DECIDED_TYPES: Readonly<Record<string, DecisionTraceType>> = { stop: 'node.stopped', drop: 'node.removed', recovered: 'node.recovered' };
+
+type EngineTraceType = keyof typeof TRACE_FIELDS;
+type DecisionTraceType = keyof typeof DECISION_TRACE_FIELDS;
+export type TraceType = EngineTraceType | DecisionTraceType;
+
+/** Every trace type and its fields after `deployment`, in order. */
+export const ALL_TRACE_FIELDS: Readonly<Record<TraceType, readonly string[]>> = { ...TRACE_FIELDS, ...DECISION_TRACE_FIELDS };
+
+export const TRACE_TYPES = Object.keys(TRACE_FIELDS) as EngineTraceType[];
 
 export interface TraceEvent {
   t: number;
@@ -30,14 +53,17 @@ export interface TraceEvent {
   [field: string]: unknown;
 }
 
-/** Builds a trace line from an engine event; fields the event lacks (a state without reason) are left out. */
+/** Fields that are left out when the event has none (a state without reason, a decision about no node). */
+const OPTIONAL: ReadonlySet<string> = new Set(['reason', 'node']);
+
+/** Builds a trace line from an engine event; optional fields the event lacks are left out, others are null. */
 export function traceEvent(type: TraceType, payload: { at: number; deployment: string }): TraceEvent {
   const event: TraceEvent = { t: payload.at / 1000, type, deployment: payload.deployment };
   const fields = payload as unknown as Record<string, unknown>;
-  for (const field of TRACE_FIELDS[type]) {
+  for (const field of ALL_TRACE_FIELDS[type]) {
     const value = fields[field];
     if (value !== undefined && value !== null) event[field] = value;
-    else if (field !== 'reason') event[field] = null;
+    else if (!OPTIONAL.has(field)) event[field] = null;
   }
   return event;
 }
@@ -85,19 +111,32 @@ export interface EventSource {
   on<K extends keyof EngineEvents>(event: K, listener: EngineEvents[K]): unknown;
 }
 
+export interface TraceOptions {
+  /** Also record every engine decision (type `decision`: action, node, reason). Default false. */
+  decisions?: boolean;
+}
+
 /** Sends every trace event the engine emits from now on to `sink`. */
-export function streamTrace(engine: EventSource, sink: TraceSink): void {
+export function streamTrace(engine: EventSource, sink: TraceSink, options: TraceOptions = {}): void {
   for (const type of TRACE_TYPES) {
     const listener = (payload: { at: number; deployment: string }): void => {
       sink(traceEvent(type, payload));
     };
     engine.on(type, listener as EngineEvents[typeof type]);
   }
+  // A recovered node is the deployment's version again; the decision does not say which, the creation did.
+  const versions = new Map<string, number>();
+  engine.on('deployment.created', (e) => versions.set(e.deployment, e.to_version));
+  engine.on('decision', (e) => {
+    const type = DECIDED_TYPES[e.action];
+    if (type !== undefined) sink(traceEvent(type, type === 'node.recovered' ? ({ ...e, version: versions.get(e.deployment) } as typeof e) : e));
+    if (options.decisions === true) sink(traceEvent('decision', e));
+  });
 }
 
 /** Records every trace event the engine emits from now on (it costs memory: a few hundred bytes an event). */
-export function recordTrace(engine: EventSource): TraceEvent[] {
+export function recordTrace(engine: EventSource, options: TraceOptions = {}): TraceEvent[] {
   const events: TraceEvent[] = [];
-  streamTrace(engine, (event) => events.push(event));
+  streamTrace(engine, (event) => events.push(event), options);
   return events;
 }

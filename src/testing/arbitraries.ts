@@ -157,25 +157,27 @@ function timeoutsArb(): fc.Arbitrary<JobSpecInput | undefined> {
   return fc.option(set, { nil: undefined, freq: 5 });
 }
 
-const seconds = (min: number, max: number): fc.Arbitrary<number> => fc.integer({ min, max }).map((s) => s * 1000);
+const seconds = (min: number, max: number): fc.Arbitrary<number> => fc.integer({ min, max });
 
 /**
- * How one node behaves under the new version: start delay (fixed or drawn
- * from the seed) and report interval, health that comes late, never, or goes
- * away, crashes, error rates, a hung agent, a revert that never comes back.
- * Shrinks to healthy.
+ * How one node behaves under the new version (times in seconds): start delay
+ * (fixed or drawn from the seed) and report interval, health that comes
+ * late, never, goes away or flaps, crashes, error rates, a hung agent, a
+ * revert that never comes back. Shrinks to healthy.
  */
 export function behaviorArb(): fc.Arbitrary<Partial<NodeBehavior>> {
+  const flapping = fc.array(fc.record({ healthy: fc.boolean(), for: seconds(1, 90) }), { minLength: 1, maxLength: 5 }).map((steps) => [...steps, { healthy: true }]);
   return fc.record(
     {
-      startDelayMs: fc.oneof(seconds(0, 30), fc.tuple(seconds(0, 10), seconds(10, 40)).map(([min, max]) => ({ min, max }))),
-      reportIntervalMs: seconds(1, 15),
-      healthyFromMs: fc.option(seconds(0, 120), { nil: null }),
-      unhealthyFromMs: seconds(0, 300),
+      startDelay: fc.oneof(seconds(0, 30), fc.tuple(seconds(0, 10), seconds(10, 40)).map(([min, max]) => ({ min, max }))),
+      reportInterval: seconds(1, 15),
+      healthyFrom: fc.option(seconds(0, 120), { nil: null }),
+      unhealthyFrom: seconds(0, 300),
+      healthSequence: flapping,
       errorRate: fc.oneof(fc.constantFrom(...ERROR_RATES), fc.constant({ min: 0, max: 0.3 })),
       crash: fc.oneof(fc.constant<'at_start'>('at_start'), seconds(0, 60)),
       silent: fc.constant(true),
-      runTimeMs: seconds(0, 120),
+      runTime: seconds(0, 120),
       completion: fc.constant<'failed'>('failed'),
       revert: fc.constantFrom<NodeBehavior['revert']>('hangs', 'fails'),
     },
@@ -183,7 +185,7 @@ export function behaviorArb(): fc.Arbitrary<Partial<NodeBehavior>> {
   );
 }
 
-/** Operator commands and fleet events, at `at` ms after the rollout was submitted. */
+/** Operator commands and fleet events, at `at` seconds after the rollout was submitted. */
 export type ScheduledEvent =
   | { at: number; do: 'pause' | 'resume' | 'promote' | 'abort' | 'rollback' | 'submit' | 'restart' }
   | { at: number; do: 'disconnect' | 'connect'; node: string }
@@ -196,22 +198,26 @@ export const EVENT_KINDS: readonly EventKind[] = ['pause', 'resume', 'promote', 
 export interface EventsArbOptions {
   kinds?: readonly EventKind[];
   maxEvents?: number;
-  /** Latest time of an event, ms after the submission. Default 10 min. */
-  horizonMs?: number;
+  /** Latest time of an event, seconds after the submission. Default 600 (10 min). */
+  horizon?: number;
 }
 
 /** A schedule of events in time order; `disconnect`/`connect` name one of `nodeIds`, `join` brings a new node. */
 export function eventsArb(nodeIds: readonly string[], options: EventsArbOptions = {}): fc.Arbitrary<ScheduledEvent[]> {
-  const { kinds = EVENT_KINDS, maxEvents = 6, horizonMs = 600_000 } = options;
+  const { kinds = EVENT_KINDS, maxEvents = 6, horizon = 600 } = options;
   const usable = kinds.filter((kind) => (kind !== 'disconnect' && kind !== 'connect') || nodeIds.length > 0);
   if (usable.length === 0) return fc.constant([]);
-  const at = fc.integer({ min: 0, max: horizonMs / 1000 }).map((s) => s * 1000);
+  const at = fc.integer({ min: 0, max: horizon });
   const event = fc.tuple(at, fc.constantFrom(...usable), fc.nat(), fc.constantFrom(...REGIONS)).map(([time, kind, pick, region]): ScheduledEvent => {
     if (kind === 'disconnect' || kind === 'connect') return { at: time, do: kind, node: nodeIds[pick % nodeIds.length]! };
     if (kind === 'join') return { at: time, do: kind, node: { id: `j-${String(pick % 100).padStart(2, '0')}`, labels: { region, tier: 'a' } } };
     return { at: time, do: kind };
   });
-  return fc.array(event, { maxLength: maxEvents }).map((events) => [...events].sort((a, b) => a.at - b.at));
+  // Joined ids are numbered in time order: a node joins once (a second join of the same id would be an update).
+  return fc.array(event, { maxLength: maxEvents }).map((events) => {
+    let joined = 0;
+    return [...events].sort((a, b) => a.at - b.at).map((e) => (e.do === 'join' ? { ...e, node: { ...e.node, id: `j-${String(joined++).padStart(2, '0')}` } } : e));
+  });
 }
 
 /** Everything one random rollout needs; `runRollout` plays it. */

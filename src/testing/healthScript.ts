@@ -6,23 +6,24 @@
  * scripting after a version was rolled out changes only later executions.
  */
 import type { SelectorInput } from '../selector/match.js';
-import type { BehaviorRule, NodeBehavior, RuleTarget, Spread } from './behavior.js';
+import { checkBehaviorFields, type BehaviorBook, type HealthStep, type NodeBehavior, type OnStart, type RuleTarget, type Spread } from './behavior.js';
 import { toMs, type Duration } from './time.js';
-
-export type DurationSpread = Duration | { min: Duration; max: Duration };
 
 export class HealthScript {
   constructor(
-    private readonly rules: BehaviorRule[],
+    private readonly book: BehaviorBook,
+    /** Throws for an id the harness does not know (with a "did you mean"). */
+    private readonly knownNode: (id: string, where: string) => void,
     private readonly version: number | null = null,
   ) {}
 
-  /** One node, by id. */
+  /** One node, by id: it must be in the fleet already. */
   node(id: string): NodeScript {
+    this.knownNode(id, 'health.node');
     return this.rule({ kind: 'node', id });
   }
 
-  /** Every node the selector matches (connected or not); a string is one `match_expressions` entry. */
+  /** Every node the selector matches (connected or not, now or when it joins); a string is one `match_expressions` entry. */
   matching(selector: SelectorInput | string): NodeScript {
     return this.rule({ kind: 'selector', selector: typeof selector === 'string' ? { match_expressions: [selector] } : selector });
   }
@@ -32,50 +33,80 @@ export class HealthScript {
     return this.rule({ kind: 'all' });
   }
 
-  /** The same script, restricted to executions of one job version. */
+  /** The same script, restricted to executions of one job version (a revert follows the version being rolled back). */
   forVersion(version: number): HealthScript {
-    return new HealthScript(this.rules, version);
+    if (!Number.isInteger(version) || version < 1) throw new RangeError(`health.forVersion: expected a version number >= 1, found ${JSON.stringify(version)}`);
+    return new HealthScript(this.book, this.knownNode, version);
   }
 
   private rule(target: RuleTarget): NodeScript {
-    const rule: BehaviorRule = { target, version: this.version, patch: {} };
-    this.rules.push(rule);
-    return new NodeScript(rule.patch);
+    const rule = { target, version: this.version, patch: {}, hooks: [] };
+    this.book.add(rule);
+    return new NodeScript(rule.patch, rule.hooks, () => this.book.changed());
   }
 }
 
-/** Chainable settings of one rule; times count from the engine's start request on the node. */
+/** Chainable settings of one rule; times are seconds or Go durations, from the engine's start request on the node. */
 export class NodeScript {
-  constructor(private readonly patch: Partial<NodeBehavior>) {}
+  constructor(
+    private readonly patch: Partial<NodeBehavior>,
+    private readonly hooks: OnStart[],
+    private readonly changed: () => void,
+  ) {}
 
   /** Reports pass from the first one on. */
   healthy(): this {
-    return this.set({ healthyFromMs: 0, unhealthyFromMs: null });
+    return this.set({ healthyFrom: 0, unhealthyFrom: null, healthSequence: null });
   }
 
   /** Reports fail until `after`, then pass. */
   healthyAfter(after: Duration): this {
-    return this.set({ healthyFromMs: toMs(after), unhealthyFromMs: null });
+    toMs(after, 'healthyAfter(after)');
+    return this.set({ healthyFrom: after, unhealthyFrom: null, healthSequence: null });
   }
 
   /** Reports never pass: the node misses its deadline (`deadline_exceeded`). */
   unhealthy(): this {
-    return this.set({ healthyFromMs: null });
+    return this.set({ healthyFrom: null, healthSequence: null });
   }
 
-  /** Reports fail from `at` on (before stability: a failure; after: `degraded`). */
+  /** Reports fail from `at` on (before stability: a failure; after: `node.degraded`). */
   failsAt(at: Duration): this {
-    return this.set({ unhealthyFromMs: toMs(at) });
+    toMs(at, 'failsAt(at)');
+    return this.set({ unhealthyFrom: at, healthSequence: null });
   }
 
-  /** The `error_rate` every health report carries. */
+  /**
+   * Health as steps from the start request, e.g.
+   * `sequence({ healthy: true, for: '40s' }, { healthy: false, for: '20s' }, { healthy: true })`;
+   * the last step lasts for good (without `for`) or its health stays.
+   */
+  sequence(...steps: HealthStep[]): this {
+    if (steps.length === 0) throw new RangeError('sequence: give at least one step');
+    steps.forEach((step, i) => {
+      if (step.for !== undefined) toMs(step.for, `sequence step ${i + 1}: for`);
+    });
+    return this.set({ healthSequence: steps.map((step) => ({ ...step })) });
+  }
+
+  /** Flapping health: `times` cycles of passing for `healthy` then failing for `unhealthy`, then passing for good (default 3 cycles). */
+  flapping(cycle: { healthy: Duration; unhealthy: Duration; times?: number }): this {
+    const times = cycle.times ?? 3;
+    if (!Number.isInteger(times) || times < 1) throw new RangeError(`flapping: times must be an integer >= 1, found ${JSON.stringify(cycle.times)}`);
+    const steps: HealthStep[] = [];
+    for (let i = 0; i < times; i++) steps.push({ healthy: true, for: cycle.healthy }, { healthy: false, for: cycle.unhealthy });
+    return this.sequence(...steps, { healthy: true });
+  }
+
+  /** The `error_rate` every health report carries (a range: drawn per report from the seed). */
   errorRate(rate: number | { min: number; max: number }): this {
     return this.set({ errorRate: rate });
   }
 
   /** The execution fails: instead of starting, or `after` it started. */
   crashes(after?: Duration): this {
-    return this.set({ crash: after === undefined ? 'at_start' : toMs(after) });
+    if (after !== undefined) toMs(after, 'crashes(after)');
+    return this.set({ crash: after === undefined ? 'at_start' : after });
   }
 
   /** The node never reports anything. */
@@ -84,25 +115,26 @@ export class NodeScript {
   }
 
   /** Delay from the start request to the first report; a range is drawn per execution from the harness seed. */
-  startsAfter(delay: DurationSpread): this {
-    return this.set({ startDelayMs: spreadMs(delay) });
+  startsAfter(delay: Spread): this {
+    return this.set({ startDelay: delay });
   }
 
   /** Interval between health reports. */
   reportsEvery(interval: Duration): this {
-    const ms = toMs(interval);
-    if (ms <= 0) throw new RangeError('reportsEvery needs an interval > 0');
-    return this.set({ reportIntervalMs: ms });
+    if (toMs(interval, 'reportsEvery(interval)') <= 0) throw new RangeError('reportsEvery(interval): expected an interval > 0');
+    return this.set({ reportInterval: interval });
   }
 
   /** Run-to-completion jobs: the run ends well `after` it started. */
   succeedsAfter(after: Duration): this {
-    return this.set({ runTimeMs: toMs(after), completion: 'succeeded' });
+    toMs(after, 'succeedsAfter(after)');
+    return this.set({ runTime: after, completion: 'succeeded' });
   }
 
   /** Run-to-completion jobs: the run ends badly `after` it started. */
   failsAfter(after: Duration): this {
-    return this.set({ runTimeMs: toMs(after), completion: 'failed' });
+    toMs(after, 'failsAfter(after)');
+    return this.set({ runTime: after, completion: 'failed' });
   }
 
   /** During a rollback of this version the old one never comes back (`revert_failed` at the revert deadline). */
@@ -115,17 +147,26 @@ export class NodeScript {
     return this.set({ revert: 'fails' });
   }
 
-  /** Sets behavior fields directly (what the other methods do one at a time); times in ms. */
+  /** Sets behavior fields directly (what the other methods do one at a time). */
   behaves(fields: Partial<NodeBehavior>): this {
+    checkBehaviorFields(fields, 'behaves');
     return this.set(fields);
+  }
+
+  /**
+   * Called at every start of an execution on the matching nodes, with the
+   * engine's request (attempt, purpose and version are in it); the fields it
+   * returns apply to that execution only: `onStart((r) => (r.executionId.endsWith('-1') ? { crash: 'at_start' } : {}))`.
+   */
+  onStart(hook: OnStart): this {
+    this.hooks.push(hook);
+    this.changed();
+    return this;
   }
 
   private set(fields: Partial<NodeBehavior>): this {
     Object.assign(this.patch, fields);
+    this.changed();
     return this;
   }
-}
-
-function spreadMs(value: DurationSpread): Spread {
-  return typeof value === 'object' ? { min: toMs(value.min), max: toMs(value.max) } : toMs(value);
 }

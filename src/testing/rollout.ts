@@ -1,10 +1,13 @@
 /**
  * Plays a generated `RolloutScenario` on a fresh harness: the previous
- * version (if any) completes first, then the new version is submitted,
- * the scheduled events happen at their times, and the run settles.
- * Property tests check the invariants on what it returns.
+ * version (if any) completes first, the scripted behaviors are in place for
+ * the new version before it is submitted (so they reach the executions
+ * `submit` itself starts: the first window, every `immediate` node, the
+ * canaries), the scheduled events happen at their times, and the run
+ * settles. Property tests check the invariants on what it returns.
  */
 import { CommandError } from '../engine/errors.js';
+import type { DeploymentState } from '../engine/types.js';
 import { parseDurationMs } from '../spec/duration.js';
 import type { RolloutScenario, ScheduledEvent } from './arbitraries.js';
 import { createHarness, type Harness } from './harness.js';
@@ -14,21 +17,23 @@ export interface RolloutRun {
   harness: Harness;
   record: RolloutRecord;
   violations: Violation[];
-  /** False when the run hit its time limit before every deployment came to rest. */
+  /** The rollout's deployment (the scenario's new version). */
+  deployment: string | null;
+  /** False when the run hit its time limit before it came to rest (then `record.settled` is false too). */
   settled: boolean;
-  /** Operator commands the engine refused, with its message (§7: a clear error). */
+  /** Operator commands the engine refused, with its message (§7: a clear error); `at` in seconds after the submission. */
   refused: Array<{ at: number; do: string; message: string }>;
 }
 
 export interface RunOptions {
-  /** Crash-and-restore points, ms after the submission. */
+  /** Crash-and-restore points, seconds after the submission. */
   restartAt?: readonly number[];
   /**
    * False: only advance to the `restartAt` points, without restarting: the
    * reference run a restarted one is compared with (time passes the same way).
    */
   restart?: boolean;
-  /** Run the scheduled events up to here only (ms after submission) and do not settle. */
+  /** Run the scheduled events up to here only (seconds after submission) and do not settle. */
   stopAt?: number;
 }
 
@@ -42,11 +47,13 @@ export function runRollout(scenario: RolloutScenario, options: RunOptions = {}):
     harness.submit({ ...scenario.spec, deployment: { strategy: 'immediate' }, config: { release: 1 } });
     harness.settle({ limit: '1h' });
   }
-  const start = harness.clock.now();
+  const start = harness.now();
   let release = 2;
   const next = (): Record<string, unknown> => ({ ...scenario.spec, config: { release: release++ } });
-  const { version } = harness.submit(next());
+  const version = scenario.previous ? 2 : 1;
   for (const [id, behavior] of Object.entries(scenario.behaviors)) harness.health.forVersion(version).node(id).behaves(behavior);
+  const submitted = harness.submit(next());
+  if (submitted.version !== version) throw new Error(`runRollout: expected the rollout to be version ${version}, the engine made version ${submitted.version}`);
 
   const restarts = (options.restartAt ?? []).map((at): ScheduledEvent | Checkpoint => (options.restart === false ? { at, do: 'checkpoint' } : { at, do: 'restart' }));
   const events = [...scenario.events, ...restarts].sort((a, b) => a.at - b.at).filter((event) => options.stopAt === undefined || event.at <= options.stopAt);
@@ -63,11 +70,21 @@ export function runRollout(scenario: RolloutScenario, options: RunOptions = {}):
   }
   if (options.stopAt !== undefined) {
     harness.advanceTo(start + options.stopAt);
-    return { harness, record: harness.record(false), violations: [], settled: false, refused };
+    return { harness, deployment: submitted.deployment, record: harness.record(false), violations: [], settled: false, refused };
   }
-  const settled = harness.settle({ limit: settleLimitMs(scenario) });
-  const record = harness.record(true);
-  return { harness, record, violations: checkInvariants(record), settled, refused };
+  const settled = harness.settle({ limit: settleLimit(scenario) });
+  const record = harness.record(settled);
+  return { harness, deployment: submitted.deployment, record, violations: checkInvariants(record), settled, refused };
+}
+
+/**
+ * A label for `fc.statistics`: the final state of the rollout's deployment,
+ * e.g. `rolled_back`, `completed`, `failed (no rollback)`, `canceled`.
+ */
+export function outcomeLabel(run: RolloutRun): string {
+  if (run.deployment === null) return 'unchanged';
+  const state: DeploymentState = run.harness.deployment(run.deployment).state;
+  return state === 'failed' ? 'failed (no rollback)' : state;
 }
 
 /** A point in time the run is advanced to, and nothing more. */
@@ -106,11 +123,11 @@ function play(harness: Harness, event: ScheduledEvent | Checkpoint, next: () => 
  * the last event: each node (joined ones too) resolving at its deadline one at
  * a time, then every revert at its deadline, with room to spare.
  */
-function settleLimitMs(scenario: RolloutScenario): number {
+function settleLimit(scenario: RolloutScenario): number {
   const check = (scenario.spec.deployment as { health_check?: { deadline?: string } } | undefined)?.health_check;
-  const deadline = check?.deadline === undefined ? 300_000 : parseDurationMs(check.deadline);
+  const deadline = check?.deadline === undefined ? 300 : parseDurationMs(check.deadline) / 1000;
   const timeouts = scenario.spec.timeouts as { execution_timeout?: number; total_timeout?: number } | undefined;
-  const perNode = Math.max(deadline, 300_000) + (timeouts?.execution_timeout ?? 0) * 1000 + 60_000;
+  const perNode = Math.max(deadline, 300) + (timeouts?.execution_timeout ?? 0) + 60;
   const nodes = scenario.nodes.length + scenario.events.length + 2;
   return 3 * nodes * perNode;
 }

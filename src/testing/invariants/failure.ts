@@ -51,6 +51,7 @@ export const failureRuleFiresAtFirstBreak: Invariant = (record) => {
     const breaks = (failed: number, group: number): boolean => failed > maxNodes || (group > 0 && (100 * failed) / group > maxPercent);
     const canaryGroup = canaryGroupSize(record, d);
     const started = new Set<string>();
+    const removed = new Set<string>();
     let failed = 0;
     let promoted = false;
     let state = 'pending';
@@ -61,6 +62,7 @@ export const failureRuleFiresAtFirstBreak: Invariant = (record) => {
       if (e.deployment !== d.id) continue;
       if (e.type === 'deployment.promoted') promoted = true;
       if (e.type === 'node.started') started.add(String(e.node));
+      if (e.type === 'node.removed') removed.add(String(e.node));
       if (e.type === 'deployment.state') {
         const isRuleFailure = e.state === 'failed' && !NOT_THE_RULE.has(String(e.reason ?? ''));
         if (isRuleFailure && (previous === 'held' || previous === 'no failure')) {
@@ -72,8 +74,8 @@ export const failureRuleFiresAtFirstBreak: Invariant = (record) => {
       if (e.type !== 'node.failed' || !isLive(state)) continue;
       failed++;
       const canaryPhase = d.strategy === 'canary' && !promoted;
-      // Every started node is targeted, and targets only grow by joining.
-      const smallest = canaryPhase ? canaryGroup : Math.max(d.targeted, started.size);
+      // Every started node is targeted, and targets grow by joining and shrink by leaving.
+      const smallest = canaryPhase ? canaryGroup : Math.max(d.targeted, started.size) - removed.size;
       const largest = canaryPhase ? canaryGroup : Math.max(smallest, finalTargeted(record, d));
       const surely = breaks(failed, largest);
       const maybe = breaks(failed, smallest);
@@ -105,7 +107,7 @@ function lastCompletedBefore(record: RolloutRecord, created: Map<string, Created
 /**
  * §6: a failure starts a rollback unless `no_auto_rollback`, a `query` job, a
  * rollback deployment or no earlier completed version; the rollback reverts
- * every node that received the failed version, to the last completed version,
+ * every node that received the failed version (and is still in the fleet), to the last completed version,
  * and (in a settled run) each revert is confirmed or `revert_failed`.
  */
 export const rollbackRevertsEveryExposedNode: Invariant = (record) => {
@@ -121,7 +123,13 @@ export const rollbackRevertsEveryExposedNode: Invariant = (record) => {
     }
     const failure = trace[failedAt]!;
     const target = lastCompletedBefore(record, created, d.job, failure.t, failedAt);
-    const exposed = new Set(trace.slice(0, failedAt).filter((e) => e.deployment === d.id && e.type === 'node.started').map((e) => String(e.node)));
+    // A node that left the fleet before the failure is gone: nothing to revert there.
+    const exposed = new Set<string>();
+    for (const e of trace.slice(0, failedAt)) {
+      if (e.deployment !== d.id) continue;
+      if (e.type === 'node.started') exposed.add(String(e.node));
+      if (e.type === 'node.removed') exposed.delete(String(e.node));
+    }
     const why = d.spec.deployment.no_auto_rollback
       ? 'no_auto_rollback is set'
       : d.spec.type === 'query'

@@ -1,12 +1,17 @@
 /** The contract's invariants of §7: how deployments end, terminal states, superseded deployments. */
 import type { TraceEvent } from '../../sim/trace.js';
+import { waitsForReports } from '../waiting.js';
 import { isAtRest, isTerminal, beginsRollback, violation, ids, type Violation, type Invariant } from './record.js';
 
-/** §7: in a settled run, every deployment has ended or waits for an operator (or for eligible nodes). */
+/**
+ * §7: in a settled run, every deployment has ended or waits for an operator
+ * (or for eligible nodes), or, under `immediate`, which has no deadline
+ * (docs/engine-decisions.md), for reports from nodes that never sent them.
+ */
 export const everyDeploymentEndsOrWaits: Invariant = (record) => {
   if (!record.settled) return [];
   return record.deployments
-    .filter((status) => !isAtRest(status))
+    .filter((status) => !isAtRest(status) && !waitsForReports(status))
     .map((status) => violation('§7', 'everyDeploymentEndsOrWaits', status.id, null, `${status.id} is still ${status.state} when nothing else can happen (${status.counts.updating} updating, ${status.counts.reverting} reverting)`));
 };
 

@@ -12,7 +12,7 @@ import { isAtRest, isLive, isTerminal, beginsRollback } from '../../engine/index
 import type { DeploymentStatus } from '../../engine/types.js';
 import type { TraceEvent } from '../../sim/trace.js';
 import type { JobSpec } from '../../spec/types.js';
-import type { ExecutorCall } from '../scriptedFleet.js';
+import type { ExecutorCall } from '../harness.js';
 
 export interface RolloutRecord {
   trace: readonly TraceEvent[];

@@ -40,7 +40,8 @@ export const globalCapHolds: Invariant = (record) => {
 };
 
 /**
- * Updating = started, neither stable nor failed, while the rollout runs. A
+ * Updating = started, neither stable nor failed (nor stopped, nor removed
+ * from the fleet), while the rollout runs. A
  * pipeline node joining after completion is updated directly, outside any
  * window (the engine's documented reading of §7), so it is not counted.
  */
@@ -49,7 +50,7 @@ function trackUpdating(updating: Map<string, Set<string>>, e: TraceEvent, states
   if (window === undefined) updating.set(e.deployment, (window = new Set()));
   if (e.type === 'deployment.state') states.set(e.deployment, String(e.state));
   if (e.type === 'node.started' && isLive(states.get(e.deployment) ?? 'pending')) window.add(String(e.node));
-  else if (e.type === 'node.stable' || e.type === 'node.failed') window.delete(String(e.node));
+  else if (e.type === 'node.stable' || e.type === 'node.failed' || e.type === 'node.removed' || e.type === 'node.stopped') window.delete(String(e.node));
   else if (e.type === 'deployment.state' && !isLive(String(e.state))) window.clear();
 }
 
@@ -128,7 +129,8 @@ export const promotionFollowsPolicy: Invariant = (record) => {
     for (const e of record.trace) {
       if (e.deployment !== d.id) continue;
       if (e.type === 'node.started' && e.canary === true) updating.add(String(e.node));
-      if ((e.type === 'node.stable' || e.type === 'node.failed') && updating.delete(String(e.node))) resolved++;
+      // A canary that left the fleet while updating is dropped, not judged: it no longer holds promotion back.
+      if ((e.type === 'node.stable' || e.type === 'node.failed' || e.type === 'node.removed') && updating.delete(String(e.node))) resolved++;
       const canariesDone = updating.size === 0 && resolved + passedOver >= group;
       if (e.type === 'deployment.state') {
         state = String(e.state);

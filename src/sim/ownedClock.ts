@@ -1,8 +1,9 @@
 /**
- * The harness's view of the virtual clock: every timer is booked under an
- * owner (the scripted fleet, or one engine incarnation), so a simulated crash
- * can drop the dead engine's timers, and a restart can keep the order of
- * timers due at the same instant.
+ * The simulated world's clock when an engine may crash: the virtual clock,
+ * with every timer booked under an owner (the simulated agents, or one engine
+ * incarnation), so a simulated crash can drop the dead engine's timers, and a
+ * restart can keep the order of timers due at the same instant. Used by the
+ * harness's `restart()`; a run without crashes uses the VirtualClock alone.
  *
  * Why the order matters: the VirtualClock fires timers due at the same instant
  * in the order they were scheduled. A restored engine re-arms its deadlines
@@ -23,7 +24,7 @@ interface Booking {
   armed: TimerHandle | null;
 }
 
-export class TimerBook {
+export class OwnedClock {
   private seq = 0;
   private readonly pending = new Set<Booking>();
 
@@ -104,7 +105,7 @@ function firingOrder(a: Booking, b: Booking): number {
 /** One owner's Clock. */
 export class Lease implements Clock {
   constructor(
-    private readonly book: TimerBook,
+    private readonly book: OwnedClock,
     /** @internal */
     public held: boolean,
   ) {}
