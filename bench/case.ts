@@ -1,11 +1,12 @@
 /**
  * One bench case, run by run.ts in a fresh `node --expose-gc` process so its
  * memory figures are its own. Usage: `node --expose-gc dist/bench/case.js
- * <engine-rolling|sim-rolling|monte-carlo|postgres-store|cli-rolling> <nodes> [repeats|runs|failover trials|rounds]`.
+ * <engine-rolling|sim-rolling|monte-carlo|postgres-store|cli-rolling|harness-canary> <nodes> [repeats|runs|failover trials|rounds]`.
  * Prints one line, `RESULT <json>`, on standard output.
  */
 import { runCliRolling } from './cases/cliRolling.js';
 import { runEngineRolling } from './cases/engineRolling.js';
+import { runHarnessCanary } from './cases/harnessCanary.js';
 import { runMonteCarloCanary } from './cases/monteCarloCanary.js';
 import { runPostgresStore } from './cases/postgresStore.js';
 import { runSimRolling } from './cases/simRolling.js';
@@ -23,8 +24,10 @@ async function main(name: string | undefined, nodes: number, extra: number | und
       return runPostgresStore(extra ?? 50);
     case 'cli-rolling':
       return runCliRolling(nodes, extra ?? 1);
+    case 'harness-canary':
+      return runHarnessCanary(nodes);
     default:
-      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store or cli-rolling`);
+      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store, cli-rolling or harness-canary`);
   }
 }
 

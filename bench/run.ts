@@ -16,7 +16,7 @@ import { parseResult } from './resultLine.js';
 import { judgeTargets, type CaseResult, type Verdict } from './targets.js';
 
 interface CaseRun {
-  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'cli-rolling';
+  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'cli-rolling' | 'harness-canary';
   nodes: number;
   /** Repeats (sim-rolling), runs (monte-carlo), failover trials (postgres-store) or rounds (cli-rolling). */
   extra?: number;
@@ -32,6 +32,8 @@ const CASES: CaseRun[] = [
   { name: 'postgres-store', nodes: 0, extra: 50 },
   { name: 'cli-rolling', nodes: 100_000, extra: 3 },
   { name: 'cli-rolling', nodes: 1_000_000, extra: 3 },
+  { name: 'harness-canary', nodes: 20_000 },
+  { name: 'harness-canary', nodes: 100_000 },
 ];
 
 /** Room for a 1M-node run to show its real figure (a MISS) instead of dying at the default heap limit. */
@@ -91,6 +93,8 @@ function caseRow(r: Exclude<CaseResult, PostgresStoreResult>): string[] {
         '-',
         `${r.ratio.toFixed(2)}x (cpu ${r.cpu_ratio.toFixed(2)}x)`,
       ];
+    case 'harness-canary':
+      return [r.case, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${num(r.trace_events)} trace events`, mib(r.peak_rss), '-', '-'];
     case 'monte-carlo':
       return [`${r.case} (${num(r.runs)} runs)`, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${rate(r.events_per_s)} est., ${r.runs_per_s.toFixed(0)} runs/s`, mib(r.peak_rss), '-', '-'];
   }

@@ -5,11 +5,12 @@
  */
 import type { CliRollingResult } from './cases/cliRolling.js';
 import type { EngineRollingResult } from './cases/engineRolling.js';
+import type { HarnessCanaryResult } from './cases/harnessCanary.js';
 import type { MonteCarloResult } from './cases/monteCarloCanary.js';
 import type { PostgresStoreResult } from './cases/postgresStore.js';
 import type { SimRollingResult } from './cases/simRolling.js';
 
-export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | CliRollingResult;
+export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | CliRollingResult | HarnessCanaryResult;
 
 export interface Verdict {
   issue: string;
@@ -60,10 +61,16 @@ export function judgeTargets(results: CaseResult[]): Verdict[] {
   const c100k = cli(results, 100_000);
   const c1m = cli(results, 1_000_000);
   const CLI = 'Simulator through the CLI #12';
+  const harness = (nodes: number): HarnessCanaryResult | undefined => results.find((r): r is HarnessCanaryResult => r.case === 'harness-canary' && r.nodes === nodes);
+  const h20k = harness(20_000);
+  const h100k = harness(100_000);
+  const HARNESS = 'Harness #11';
   const ENGINE = 'Rollout engine';
   const SIM = 'What-if simulator #6';
   const REPLICAS = 'Replicas #10';
   return [
+    judge(HARNESS, 'canary rollout of 20,000 nodes (v1 in place) to completion < 1 s', h20k && { figure: `${(h20k.wall_ms / 1000).toFixed(2)} s (${h20k.outcome})`, pass: h20k.wall_ms < 1000 && h20k.outcome === 'completed', cpu: `${(h20k.cpu_ms / 1000).toFixed(2)} s` }),
+    judge(HARNESS, 'canary rollout of 100,000 nodes < 5 s', h100k && { figure: `${(h100k.wall_ms / 1000).toFixed(2)} s (${h100k.outcome})`, pass: h100k.wall_ms < 5000 && h100k.outcome === 'completed', cpu: `${(h100k.cpu_ms / 1000).toFixed(2)} s` }),
     judge(ENGINE, '>= 300k health events/s, 100k nodes, one process', e100k && {
       figure: `${Math.round(e100k.health_per_s).toLocaleString('en-US')}/s over the rollout (inside reportHealth alone: ${Math.round(e100k.health_only_per_s).toLocaleString('en-US')}/s)`,
       pass: e100k.health_per_s >= 300_000,
