@@ -61,7 +61,7 @@ describe('log-shipper rollout policy', () => {
     const h = createHarness({ fleet: FLEET });
     h.submit(release(1));
     h.advanceUntil('awaiting_promotion');
-    expect(h.now()).toBe(62); // first report 2 s after the start, stable 1 min later
+    expect(h.now()).toBe(62); // seconds: first report 2 s after the start, stable 1 min later
 
     h.promote();
     h.advanceUntil('completed');

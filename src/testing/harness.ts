@@ -387,7 +387,7 @@ export class Harness {
   advanceTo(t: Duration): void {
     const to = toMs(t, 'advanceTo(t)');
     if (to < this.clock.now()) throw new RangeError(`advanceTo(t): ${JSON.stringify(t)} is in the past (now is ${this.now()}s)`);
-    this.steps(to, () => false);
+    this.steps(to, () => false, false, true);
   }
 
   /**
@@ -429,9 +429,10 @@ export class Harness {
   /**
    * Fires timers (logged for `fork` as a count of steps) until `holds`, the
    * limit, or nothing left to fire. `perInstant`: check `holds` only when the
-   * next timer lies in the future (the check is costly).
+   * next timer lies in the future (the check is costly); `toLimit`: the clock
+   * reaches `until` even when nothing is left to fire.
    */
-  private steps(until: number, holds: () => boolean, perInstant = false): 'held' | 'stuck' | 'limit' {
+  private steps(until: number, holds: () => boolean, perInstant = false, toLimit = false): 'held' | 'stuck' | 'limit' {
     let fired = 0;
     let outcome: 'held' | 'stuck' | 'limit';
     this.depth++;
@@ -443,7 +444,9 @@ export class Harness {
           break;
         }
         if (due === null) {
-          outcome = 'stuck';
+          // Nothing left to fire: time still passes when the caller asked for it (advance, advanceTo).
+          if (toLimit) this.clock.advanceTo(until);
+          outcome = toLimit ? 'limit' : 'stuck';
           break;
         }
         if (due > until) {
@@ -587,7 +590,7 @@ export class Harness {
    * copied with the fields they have now.
    */
   fork(): Harness {
-    const copy = new Harness({ ...this.options, nodes: [], fleet: undefined });
+    const copy = new Harness(this.options);
     copy.depth++;
     try {
       for (const entry of this.log) entry(copy);

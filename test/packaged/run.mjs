@@ -18,6 +18,9 @@ try {
   if (readdirSync(join(dir, 'node_modules')).includes('better-sqlite3')) throw new Error('better-sqlite3 was installed despite --omit=optional');
   run('node', ['--input-type=module', '-e', "await import('fleet-rollout/testing'); await import('fleet-rollout'); console.log('fleet-rollout/testing imports')"], dir);
   run('node', ['--input-type=module', '-e', "try { await import('fleet-rollout/sqlite'); process.exit(1) } catch (e) { if (!/npm install better-sqlite3/.test(e.message)) throw e; console.log('fleet-rollout/sqlite: ' + e.message) }"], dir);
+  // vitest 4's bundler (rolldown) ships its native binding as an optional dependency, which --omit=optional
+  // left out: add the optional packages for the runner, with no install script run (nothing compiles).
+  run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund'], dir);
   copyFileSync(join(root, 'test/packaged/harness.test.ts'), join(dir, 'harness.test.ts'));
   run('npx', ['vitest', 'run', '--root', dir, 'harness.test.ts'], dir);
 } finally {
