@@ -4,11 +4,12 @@
  * that survive restart, fork, advanceUntil that says why it stopped, and
  * replay of a recorded journal.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine, MemoryStore, openEngine, VirtualClock } from '../src/engine/index.js';
 import { SimulatedAgents } from '../src/sim/agents.js';
 import { compileBehavior, DEFAULT_BEHAVIOR } from '../src/sim/behavior.js';
-import { createHarness, HarnessStuckError, replayJournal, type TraceEvent } from '../src/testing/index.js';
+import { checkInvariants, createHarness, HarnessStuckError, replayJournal, rolloutScenarioArb, runRollout, type TraceEvent } from '../src/testing/index.js';
 
 const ROLLING = { deployment: { strategy: 'rolling', max_parallel: 1, health_check: { deadline: '5m', min_healthy_time: '10s' } } };
 
@@ -144,6 +145,66 @@ describe('replayJournal (recorded store -> this engine)', () => {
     expect(result.ok).toBe(false);
     expect(result.divergence?.index).toBe(index);
     expect(result.divergence?.message).toMatch(new RegExp(`entry #${index}: the recording has the \\w+ timer`));
+  });
+});
+
+describe('former bugs (issue 11), now ordinary tests', () => {
+  it('§4 scripted behaviors reach the executions submit() starts: first window, immediate, canaries', () => {
+    for (const deployment of [ROLLING.deployment, { strategy: 'immediate' }, { strategy: 'canary', canary_count: 1, health_check: { deadline: '1m', min_healthy_time: '10s' } }]) {
+      const h = createHarness({ nodes: ['edge-001', 'edge-002'] });
+      h.health.node('edge-001').crashes();
+      h.submit({ deployment });
+      h.settle({ limit: '1h' });
+      h.expectTrace({ type: 'node.failed', node: 'edge-001', reason: 'execution_failed', t: 2 });
+    }
+  });
+
+  it('§4 generated behaviors change the runs: most scenarios that script one differ from the same scenario without', () => {
+    let scripted = 0;
+    let same = 0;
+    fc.assert(
+      fc.property(rolloutScenarioArb({ maxEvents: 0 }), (scenario) => {
+        if (Object.keys(scenario.behaviors).length === 0) return;
+        scripted++;
+        const withBehaviors = runRollout(scenario).record.trace;
+        const without = runRollout({ ...scenario, behaviors: {} }).record.trace;
+        if (JSON.stringify(withBehaviors) === JSON.stringify(without)) same++;
+      }),
+      { numRuns: 200 },
+    );
+    // Before the fix, 87% were byte-identical; a behavior may still change nothing (a crash scripted on an untargeted node).
+    expect(scripted).toBeGreaterThan(50);
+    expect(same / scripted).toBeLessThan(0.35);
+  });
+
+  it('§7 runRollout and its record agree on settled; an immediate node that never reports is no liveness violation', () => {
+    const h = createHarness({ nodes: ['edge-001'] });
+    h.health.node('edge-001').silent();
+    h.submit({ type: 'pipeline' });
+    expect(h.settle({ limit: '720h' })).toBe(true);
+    expect(h.checkInvariants(true)).toEqual([]);
+    fc.assert(
+      fc.property(rolloutScenarioArb(), (scenario) => {
+        const run = runRollout(scenario);
+        expect(run.record.settled).toBe(run.settled);
+        expect(checkInvariants(run.record, ['everyDeploymentEndsOrWaits'])).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('§7 removeNode during an update: node.removed is in the trace and the window and rollback invariants hold', () => {
+    const h = createHarness({ nodes: ['edge-001', 'edge-002', 'edge-003'] });
+    h.submit({ ...ROLLING, deployment: { ...ROLLING.deployment, max_parallel: 2 }, config: { release: 1 } });
+    h.advanceUntil('completed');
+    h.health.forVersion(2).node('edge-002').unhealthy();
+    h.submit({ ...ROLLING, deployment: { ...ROLLING.deployment, max_parallel: 2, health_check: { deadline: '1m', min_healthy_time: '10s' } }, config: { release: 2 } });
+    h.advance('5s');
+    h.removeNode('edge-001');
+    h.settle({ limit: '1h' });
+    h.expectTrace({ type: 'node.removed', node: 'edge-001' }, { type: 'deployment.state', state: 'rolling_back' });
+    h.expectNoTrace({ type: 'node.reverting', node: 'edge-001' });
+    expect(h.checkInvariants(true)).toEqual([]);
   });
 });
 
