@@ -41,6 +41,23 @@ export function healthyAt(script: ExecutionScript, since: number): boolean {
 
 /** Whether the script's health changes after `since` ms: a judged node must keep reporting for it to be seen (degraded, recovered). */
 export function healthChangesAfter(script: ExecutionScript, since: number): boolean {
-  const now = healthyAt(script, since);
-  return script.health.some((phase) => phase.from > since && phase.healthy !== now);
+  return since < lastChange(script);
+}
+
+// Scripts are shared by every node a rule covers, and asked after every report of a judged node: compute once.
+const lastChanges = new WeakMap<ExecutionScript, number>();
+
+/** When the health last changes (the start of the last phase that differs from the one before it); 0: never. */
+function lastChange(script: ExecutionScript): number {
+  let at = lastChanges.get(script);
+  if (at === undefined) {
+    at = 0;
+    let healthy = false;
+    for (const phase of script.health) {
+      if (phase.healthy !== healthy) at = phase.from;
+      healthy = phase.healthy;
+    }
+    lastChanges.set(script, at);
+  }
+  return at;
 }
