@@ -99,14 +99,15 @@ function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
     .option('--json', 'print the outcome (or the aggregate) as JSON')
     .option('--trace <file>', 'write the trace, one JSON event a line; "-" for standard output (the summary then goes to standard error)')
     .option('--by <label>', 'break the node counts and failures down by the values of this label, e.g. --by region')
+    .option('--report <file>', 'write a self-contained HTML report (charts, phases, labels; histograms with --runs)')
     .option('--no-progress', 'no progress on standard error (by default: a bar on a terminal, else a line every 5 s of a long run)')
-    .addHelpText('after', '\nExamples:\n  $ fleet-rollout simulate simulations/canary-production.yaml --seed 7 --trace trace.jsonl\n  $ fleet-rollout simulate simulations/flaky-region.yaml --runs 200 --by region')
-    .action(async (scenario: string, options: { seed?: number; runs?: number; json?: boolean; trace?: string; by?: string; progress: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  $ fleet-rollout simulate simulations/canary-production.yaml --seed 7 --trace trace.jsonl\n  $ fleet-rollout simulate simulations/flaky-region.yaml --runs 200 --by region\n  $ fleet-rollout simulate simulations/canary-production.yaml --report report.html')
+    .action(async (scenario: string, options: { seed?: number; runs?: number; json?: boolean; trace?: string; by?: string; report?: string; progress: boolean }) => {
       const { simulateCommand } = await import('./commands/simulate.js');
       const print = await import('./print/simulate.js');
       const { progressReporter } = await import('./print/progress.js');
       const progress = progressReporter(io.stderr, options.progress);
-      const outcome = await simulateCommand({ scenario, seed: options.seed, runs: options.runs, trace: options.trace, by: options.by }, io, progress);
+      const outcome = await simulateCommand({ scenario, seed: options.seed, runs: options.runs, trace: options.trace, by: options.by, report: options.report }, io, progress);
       io.stderr.write(print.problemsText(outcome.warnings));
       if (!outcome.ok) {
         io.stderr.write(print.problemsText(outcome.errors));

@@ -28,6 +28,8 @@ export interface MonteCarloOptions {
   onProgress?: (done: number, total: number) => void;
   /** A label to break the failures down by (`Aggregate.by_label`). */
   by?: string;
+  /** Called with each run's summary (in completion order), for those who need more than the aggregate (the HTML report's histograms). */
+  onRun?: (index: number, summary: RunSummary) => void;
 }
 
 /**
@@ -73,11 +75,13 @@ export async function monteCarlo(scenario: Scenario, options: MonteCarloOptions)
   const setup: WorkerSetup = { scenario, seed, by: options.by };
   if (threads === 0 || !existsSync(fileURLToPath(WORKER_FILE))) {
     for (let index = 0; index < runs; index += 1) {
-      summaries[index] = runOne(setup, index);
+      const summary = runOne(setup, index);
+      summaries[index] = summary;
+      options.onRun?.(index, summary);
       options.onProgress?.(index + 1, runs);
     }
   } else {
-    await runInWorkers(setup, runs, threads, summaries, options.onProgress);
+    await runInWorkers(setup, runs, threads, summaries, options);
   }
   return aggregate(seed, summaries);
 }
@@ -97,7 +101,7 @@ function runInWorkers(
   runs: number,
   threads: number,
   summaries: RunSummary[],
-  onProgress: MonteCarloOptions['onProgress'],
+  { onProgress, onRun }: Pick<MonteCarloOptions, 'onProgress' | 'onRun'>,
 ): Promise<void> {
   const size = chunkSize(runs, threads);
   let next = 0;
@@ -129,6 +133,7 @@ function runInWorkers(
       worker.on('message', (reply: WorkerReply) => {
         if (reply.kind === 'run') {
           summaries[reply.index] = reply.summary;
+          onRun?.(reply.index, reply.summary);
           done += 1;
           onProgress?.(done, runs);
           if (done === runs) finish();

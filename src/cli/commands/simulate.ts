@@ -6,8 +6,9 @@
  * is one of the run's inputs) is refused before the run starts; the outcome
  * of the rollout, whatever it is, is a successful simulation.
  *
- * The trace is the one output written here, as the run goes: a trace of a
- * large fleet holds millions of lines and is never held whole.
+ * The trace and the HTML report are the outputs written here: the trace as
+ * the run goes (a trace of a large fleet holds millions of lines and is never
+ * held whole), the report once the run is over (src/report, simulateReport.ts).
  */
 import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,6 +22,8 @@ import { traceWriter, type TraceWriter } from '../../sim/trace.js';
 import { InputError, RunError, UsageError } from '../errors.js';
 import { JOBSPEC_INPUT, readInput, STDIN_SOURCE, type InputKind } from '../input.js';
 import type { CliIO } from '../io.js';
+import { openReportFile } from '../reportFile.js';
+import { seriesReport, singleRunReport } from './simulateReport.js';
 
 export interface SimulateArgs {
   scenario: string;
@@ -31,6 +34,8 @@ export interface SimulateArgs {
   trace?: string;
   /** A label to break the failures down by. */
   by?: string;
+  /** Writes the run (or the series) as a self-contained HTML page. */
+  report?: string;
 }
 
 /** Where the command reports how far it is (print/progress.ts); the default reports nothing. */
@@ -72,22 +77,29 @@ export async function simulateCommand(args: SimulateArgs, io: CliIO, progress: P
 
   const seed = args.seed ?? scenario.seed;
   const by = args.by === undefined ? {} : { by: args.by };
+  const reportFile = args.report === undefined ? null : openReportFile(args.report, [...inputs, args.trace], io);
   try {
     if (args.runs !== undefined) {
       if (seed + args.runs - 1 > Number.MAX_SAFE_INTEGER) throw new UsageError(`--seed ${seed} with --runs ${args.runs} goes past ${Number.MAX_SAFE_INTEGER}`);
-      const aggregate = await monteCarlo(scenario, { runs: args.runs, seed, onProgress: progress.runs, ...by }).finally(progress.stop);
+      const report = reportFile === null ? null : seriesReport(reportFile, input.source, scenario);
+      const aggregate = await monteCarlo(scenario, { runs: args.runs, seed, onProgress: progress.runs, onRun: report?.onRun, ...by }).finally(progress.stop);
+      report?.write(aggregate);
       return { ...loaded, ok: true, kind: 'runs', aggregate };
     }
     const trace = args.trace === undefined ? null : openTrace(args.trace, inputs, io);
+    const report = reportFile === null ? null : singleRunReport(reportFile, input.source, scenario);
+    const sinks = [trace?.sink, report?.sink].filter((sink) => sink !== undefined);
     try {
-      const { result } = runScenario(scenario, { seed, trace: trace?.sink, onProgress: progress.run, ...by });
+      const { result } = runScenario(scenario, { seed, trace: sinks.length < 2 ? sinks[0] : (event) => sinks.forEach((sink) => sink(event)), onProgress: progress.run, ...by });
       trace?.flush();
+      report?.write(result);
       return { ...loaded, ok: true, kind: 'run', result, traceOnStdout: args.trace === '-' };
     } finally {
       progress.stop();
       trace?.close();
     }
   } catch (error) {
+    reportFile?.discard();
     if (error instanceof ScenarioRunError) throw InputError.single(input.source, error.message, error.path);
     throw error;
   }

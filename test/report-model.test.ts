@@ -1,0 +1,110 @@
+/**
+ * The report's model and page, without a browser (report-browser.test.ts
+ * opens them in Chromium): the numbers come from the run's own events and
+ * agree with its result (§8), the timeline stays bounded, the phases are
+ * named as §7's states, and the page is self-contained.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collectRun, histogram, MAX_TIMELINE_POINTS, NODE_BUCKETS, renderReport, REPORT_FORMAT, type ReportModel, type RunReport } from '../src/report/index.js';
+import { runScenario } from '../src/sim/run.js';
+import { loadScenario, type Scenario } from '../src/sim/scenario.js';
+import { REPO } from './cli-harness.js';
+
+async function scenarioFile(file: string): Promise<Scenario> {
+  const load = await loadScenario(await readFile(join(REPO, file)), file, async (path) => ({ ok: true, bytes: await readFile(path) }));
+  if (!load.ok) throw new Error(JSON.stringify(load.errors));
+  return load.scenario;
+}
+
+function reportOf(scenario: Scenario, seed?: number): RunReport {
+  const collector = collectRun(scenario);
+  const { result } = runScenario(scenario, { seed, trace: collector.sink });
+  return collector.finish(result);
+}
+
+const page = (run: RunReport | null, extra: Partial<ReportModel> = {}): string =>
+  renderReport({ format: REPORT_FORMAT, title: 't', description: null, run, monteCarlo: null, compare: null, ...extra });
+
+describe('§8 the run report model', () => {
+  it('§8 counts the nodes that entered each state as the result counts them, and the label rows add up', async () => {
+    const run = reportOf(await scenarioFile('simulations/bad-version-rollback.yaml'));
+    const { result, timeline } = run;
+    expect(result.outcome).toBe('rolled_back');
+    expect(timeline.entered.updating).toBe(result.exposed);
+    expect(timeline.entered.stable).toBe(result.stable);
+    expect(timeline.entered.failed).toBe(result.failed);
+    expect(timeline.entered.reverted).toBe(result.reverted);
+    expect(timeline.peak.updating).toBe(result.max_in_flight);
+    // The last point is the end of the deployment: every exposed node reverted.
+    const last = timeline.t.length - 1;
+    expect(timeline.counts.reverted[last]).toBe(result.reverted);
+    expect(timeline.counts.updating[last]).toBe(0);
+    for (const breakdown of run.labels) {
+      const rows = [...breakdown.rows, ...(breakdown.rest === null ? [] : [breakdown.rest])];
+      expect(rows.reduce((sum, row) => sum + row.failed, 0), breakdown.key).toBe(result.failed);
+      expect(rows.reduce((sum, row) => sum + row.exposed, 0), breakdown.key).toBe(result.exposed);
+    }
+    expect(run.labels.map((breakdown) => breakdown.key)).toEqual(['env', 'region', 'role']);
+  });
+
+  it(`§8 samples a long rollout down to ${MAX_TIMELINE_POINTS} points, keeping the exact peaks and the final counts`, async () => {
+    const run = reportOf(await scenarioFile('simulations/canary-production.yaml'));
+    const { timeline, result } = run;
+    expect(timeline.sampled).toBe(true);
+    expect(timeline.t.length).toBe(MAX_TIMELINE_POINTS);
+    for (const bucket of NODE_BUCKETS) expect(timeline.counts[bucket].length).toBe(MAX_TIMELINE_POINTS);
+    expect(timeline.t[0]).toBe(0);
+    expect(timeline.t.at(-1)).toBe(result.duration_s);
+    expect(timeline.peak.updating).toBe(result.max_in_flight);
+    expect(timeline.counts.stable.at(-1)).toBe(result.stable);
+    expect(timeline.counts.failed.at(-1)).toBe(result.failed);
+  });
+
+  it('§7 names the phases: canary until the operator promotes, awaiting promotion, then rolling out', async () => {
+    const run = reportOf(await scenarioFile('simulations/manual-promotion.yaml'));
+    expect(run.phases.map((band) => band.phase)).toEqual(['canary', 'awaiting promotion', 'rolling out']);
+    expect(run.phases[0]!.from).toBe(0);
+    expect(run.phases.at(-1)!.to).toBe(run.result.duration_s);
+    for (let i = 1; i < run.phases.length; i += 1) expect(run.phases[i]!.from).toBe(run.phases[i - 1]!.to);
+  });
+
+  it('§7 a failed rollout shows its rollback as a phase with the failure rule as its reason', async () => {
+    const run = reportOf(await scenarioFile('simulations/bad-version-rollback.yaml'));
+    expect(run.phases.map((band) => [band.phase, band.reason])).toEqual([
+      ['rolling out', null],
+      ['rolling back', 'failure_rule'],
+    ]);
+  });
+});
+
+describe('§8 Monte Carlo histograms', () => {
+  it('§8 puts every run in exactly one bin, integer bins for node counts', () => {
+    const values = [0, 1, 1, 2, 7, 30, 30, 30, 99];
+    const nodes = histogram('exposed', 'nodes', values);
+    expect(nodes.bins.reduce((sum, bin) => sum + bin.runs, 0)).toBe(values.length);
+    for (const bin of nodes.bins) expect(Number.isInteger(bin.from) && Number.isInteger(bin.to)).toBe(true);
+    expect(nodes.bins.length).toBeLessThanOrEqual(20);
+    const seconds = histogram('duration', 'seconds', [60, 60.5, 3600]);
+    expect(seconds.bins.at(-1)!.runs).toBe(1); // the maximum is in the last bin, which is closed
+    expect(histogram('duration', 'seconds', [5, 5]).bins).toEqual([{ from: 5, to: 6, runs: 2 }]);
+  });
+});
+
+describe('§8 the page', () => {
+  it('§8 is self-contained: no script, no link, nothing fetched; text from the scenario is escaped', async () => {
+    const run = reportOf(await scenarioFile('simulations/bad-version-rollback.yaml'));
+    const html = page(run, { title: '<img src=x onerror=alert(1)>', description: 'a & b' });
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|url\((?!#)|https?:\/\//i);
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain('a &amp; b');
+  });
+
+  it('§8 shows a compare table when the command passes one', () => {
+    const html = page(null, { compare: { title: 'Policies compared', columns: ['p50 duration', 'exposed'], rows: [{ label: 'canary.yaml', cells: ['1h 2m', 2400] }, { label: 'rolling.yaml', cells: [null, 148] }] } });
+    expect(html).toContain('<h2 id="compare-h">Policies compared</h2>');
+    expect(html).toContain('<th scope="row">rolling.yaml</th><td>–</td><td>148</td>');
+    expect(html).toContain('<td>2,400</td>');
+  });
+});
