@@ -19,6 +19,8 @@ try {
 
 export const SqliteStore = loaded.SqliteStore;
 export type SqliteStore = InstanceType<SqliteModule['SqliteStore']>;
+export const SqliteStoreReader = loaded.SqliteStoreReader;
+export type SqliteStoreReader = InstanceType<SqliteModule['SqliteStoreReader']>;
 export const StoreFileError = loaded.StoreFileError;
 export type StoreFileError = InstanceType<SqliteModule['StoreFileError']>;
 export const SQLITE_SCHEMA_VERSION = loaded.SQLITE_SCHEMA_VERSION;

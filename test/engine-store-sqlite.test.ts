@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../src/engine/ports.js';
 import type { EngineSnapshot } from '../src/engine/types.js';
-import { SQLITE_SCHEMA_VERSION, SqliteStore, StoreFileError } from '../src/engine/store/sqliteStore.js';
+import { SQLITE_SCHEMA_VERSION, SqliteStore, SqliteStoreReader, StoreFileError } from '../src/engine/store/sqliteStore.js';
 
 let dir: string;
 let opened: SqliteStore[];
@@ -194,5 +194,69 @@ describe('SqliteStore (ports.ts Store): refusing files that are not its own', ()
   it('a path whose directory does not exist: a clear error naming the file', () => {
     const file = join(dir, 'missing', 'rollout.db');
     expect(openError(() => open(file)).message).toContain(file);
+  });
+});
+
+describe('SqliteStore: one writer, read-only observers (fleet-rollout watch)', () => {
+  const readers: SqliteStoreReader[] = [];
+  afterEach(() => {
+    for (const reader of readers.splice(0)) reader.close();
+  });
+  const observe = (file: string): SqliteStoreReader => {
+    const reader = new SqliteStoreReader(file);
+    readers.push(reader);
+    return reader;
+  };
+
+  it('an observer reads every committed append and compaction while the writer keeps writing', () => {
+    const file = join(dir, 'rollout.db');
+    const writer = open(file);
+    const reader = observe(file);
+    const appended: JournalEntry[] = [];
+    let version = reader.version();
+    for (let i = 0; i < 50; i += 1) {
+      writer.append(health(i));
+      appended.push(health(i));
+      if (i === 20) {
+        writer.compact(snapshotOf(i));
+        appended.length = 0;
+      }
+      // `data_version` moves on every commit of the writer: the observer knows when to load again.
+      expect(reader.version()).not.toBe(version);
+      version = reader.version();
+      expect(reader.load()).toEqual({ snapshot: i >= 20 ? snapshotOf(20) : null, journal: appended });
+    }
+    expect(reader.version()).toBe(version); // nothing committed, nothing moved
+  });
+
+  it('an observer never writes, and does not stop a second writer from being refused', () => {
+    const file = join(dir, 'rollout.db');
+    open(file).append(health(1));
+    observe(file);
+    expect(openError(() => open(file)).message).toMatch(/in use by another process/);
+    const raw = new Database(file, { readonly: true });
+    expect(() => raw.exec('DELETE FROM journal')).toThrow(/readonly/);
+    raw.close();
+  });
+
+  it('the writer can open while observers are reading, and after it closes another writer can', () => {
+    const file = join(dir, 'rollout.db');
+    const first = open(file);
+    first.append(health(1));
+    const reader = observe(file);
+    first.close();
+    const second = open(file);
+    second.append(health(2));
+    expect(reader.load()).toEqual({ snapshot: null, journal: [health(1), health(2)] });
+  });
+
+  it('an observer of a missing file, or of a file that is not a store, gets a clear error naming the file', () => {
+    const missing = join(dir, 'missing.db');
+    expect(openError(() => observe(missing)).message).toMatch(new RegExp(`${missing}: no such store`));
+    const foreign = join(dir, 'foreign.db');
+    const raw = new Database(foreign);
+    raw.exec('CREATE TABLE t (x)');
+    raw.close();
+    expect(openError(() => observe(foreign).load()).message).toMatch(/not a fleet-rollout store/);
   });
 });

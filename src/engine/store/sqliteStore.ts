@@ -10,10 +10,15 @@
  * processes; NORMAL 40,000-100,000/s. Every health report is an append, so a
  * fleet sending more reports a second than FULL sustains wants NORMAL.
  *
- * Single writer: the file is opened in EXCLUSIVE locking mode, so a second
- * engine on the same file fails at open instead of interleaving two journals.
+ * Single writer, many observers: the writer holds an exclusive transaction
+ * on a companion lock file (`FILE-lock`, kept next to the store) for as long
+ * as it is open, so a second engine on the same store fails at open instead
+ * of interleaving two journals, while the store itself uses SQLite's normal
+ * WAL locking: an observer (`SqliteStoreReader`, e.g. `fleet-rollout
+ * watch`) reads committed state while the writer appends, and never writes.
  * The OS drops the lock when the owning process dies, so a restart after a
- * crash opens at once.
+ * crash opens at once. The lock file is never deleted: deleting it could let
+ * a waiting opener lock the old file while a third one locks a new one.
  */
 import Database from 'better-sqlite3';
 import type { JournalEntry, Store } from '../ports.js';
@@ -50,9 +55,9 @@ export interface SqliteStoreOptions {
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  /** Held open, inside its exclusive transaction, until `close`. */
+  private readonly writerLock: Database.Database;
   private readonly insertEntry: Database.Statement<[number, string]>;
-  private readonly selectSnapshot: Database.Statement<[], { body: string }>;
-  private readonly selectJournal: Database.Statement<[], { seq: number; at: number; input: string }>;
   private readonly compactTx: (snapshot: EngineSnapshot) => void;
 
   /** Opens `file`, creating it (and its tables) when it does not exist. Throws `StoreFileError`. */
@@ -61,15 +66,18 @@ export class SqliteStore implements Store {
     options: SqliteStoreOptions = {},
   ) {
     this.db = openDatabase(file);
+    let lock: Database.Database | null = null;
     try {
-      prepareFile(this.db, file, options.synchronous ?? 'full');
+      const kind = identify(this.db, file);
+      lock = acquireWriterLock(file);
+      prepareFile(this.db, kind, options.synchronous ?? 'full');
     } catch (error) {
+      lock?.close();
       this.db.close();
       throw error;
     }
+    this.writerLock = lock;
     this.insertEntry = this.db.prepare('INSERT INTO journal (at, input) VALUES (?, ?)');
-    this.selectSnapshot = this.db.prepare('SELECT body FROM snapshot WHERE id = 1');
-    this.selectJournal = this.db.prepare('SELECT seq, at, input FROM journal ORDER BY seq');
     const upsertSnapshot = this.db.prepare<[string]>(
       'INSERT INTO snapshot (id, body) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body',
     );
@@ -82,15 +90,7 @@ export class SqliteStore implements Store {
   }
 
   load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[] } {
-    const read = this.db.transaction(() => ({
-      snapshot: this.selectSnapshot.get(),
-      rows: this.selectJournal.all(),
-    }));
-    const { snapshot, rows } = read();
-    return {
-      snapshot: snapshot === undefined ? null : (this.parse(snapshot.body, 'the snapshot') as EngineSnapshot),
-      journal: rows.map((row) => ({ at: row.at, input: this.parse(row.input, `journal entry ${row.seq}`) as JournalEntry['input'] })),
-    };
+    return loadState(this.db, this.file);
   }
 
   append(entry: JournalEntry): void {
@@ -103,31 +103,103 @@ export class SqliteStore implements Store {
 
   close(): void {
     if (this.db.open) this.db.close();
+    if (this.writerLock.open) this.writerLock.close(); // after the store: the next writer finds it closed
+  }
+}
+
+/**
+ * A read-only observer of a store another process may be writing: it sees
+ * each committed append and compaction, and cannot write (the file is opened
+ * read-only). Throws `StoreFileError` for a missing or foreign file.
+ */
+export class SqliteStoreReader {
+  private readonly db: Database.Database;
+  private ours = false;
+
+  constructor(readonly file: string) {
+    try {
+      this.db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'SQLITE_CANTOPEN') throw new StoreFileError(file, 'no such store (a fleet-rollout SQLite store is created by the engine that writes it)');
+      throw new StoreFileError(file, `cannot open: ${(error as Error).message}`);
+    }
   }
 
-  private parse(text: string, what: string): unknown {
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new StoreFileError(this.file, `${what} is not valid JSON; the file is damaged`);
+  /** Changes whenever another connection committed (SQLite's `data_version`): poll it, load only when it moved. */
+  version(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /** The snapshot and journal as committed now; null while the writer has not created the tables yet. */
+  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[] } | null {
+    if (!this.ours) {
+      if (identify(this.db, this.file) === 'empty') return null;
+      this.ours = true;
     }
+    return loadState(this.db, this.file);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** One read transaction: the snapshot and the journal that follows it, never a mix of two compactions. */
+function loadState(db: Database.Database, file: string): { snapshot: EngineSnapshot | null; journal: JournalEntry[] } {
+  const read = db.transaction(() => ({
+    snapshot: db.prepare<[], { body: string }>('SELECT body FROM snapshot WHERE id = 1').get(),
+    rows: db.prepare<[], { seq: number; at: number; input: string }>('SELECT seq, at, input FROM journal ORDER BY seq').all(),
+  }));
+  const { snapshot, rows } = read();
+  return {
+    snapshot: snapshot === undefined ? null : (parseJson(file, snapshot.body, 'the snapshot') as EngineSnapshot),
+    journal: rows.map((row) => ({ at: row.at, input: parseJson(file, row.input, `journal entry ${row.seq}`) as JournalEntry['input'] })),
+  };
+}
+
+function parseJson(file: string, text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new StoreFileError(file, `${what} is not valid JSON; the file is damaged`);
   }
 }
 
 function openDatabase(file: string): Database.Database {
   try {
-    const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-    // Must precede the first read: in WAL mode it also keeps SQLite off shared memory.
-    db.pragma('locking_mode = EXCLUSIVE');
-    return db;
+    return new Database(file, { timeout: BUSY_TIMEOUT_MS });
   } catch (error) {
     throw new StoreFileError(file, `cannot open: ${(error as Error).message}`);
   }
 }
 
-/** Checks that `file` is ours (or empty) before changing anything in it, then sets durability and the schema. */
-function prepareFile(db: Database.Database, file: string, synchronous: 'full' | 'normal'): void {
-  const kind = identify(db, file);
+/**
+ * The single-writer guard: an exclusive transaction on `FILE-lock`, held
+ * until the store closes. Its journal stays in memory, so holding it writes
+ * nothing to disk.
+ */
+function acquireWriterLock(file: string): Database.Database {
+  const lockFile = `${file}-lock`;
+  let lock: Database.Database;
+  try {
+    lock = new Database(lockFile, { timeout: BUSY_TIMEOUT_MS });
+  } catch (error) {
+    throw new StoreFileError(file, `cannot open its lock file ${lockFile}: ${(error as Error).message}`);
+  }
+  try {
+    lock.pragma('journal_mode = MEMORY');
+    lock.exec('BEGIN EXCLUSIVE');
+    return lock;
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') throw new StoreFileError(file, 'is in use by another process (one engine per store); stop it first');
+    throw new StoreFileError(file, `cannot lock ${lockFile}: ${(error as Error).message}`);
+  }
+}
+
+/** Sets durability and, in an empty file, the schema; `identify` has checked that the file is ours or empty. */
+function prepareFile(db: Database.Database, kind: 'empty' | 'ours', synchronous: 'full' | 'normal'): void {
   db.pragma('journal_mode = WAL');
   db.pragma(synchronous === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
   if (kind === 'empty') {
