@@ -124,6 +124,25 @@ function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
       exitWith(ExitCode.Ok);
     });
 
+  program
+    .command('watch')
+    .summary('follow a live rollout from an engine\'s store until it ends (exit code = outcome)')
+    .description('Follow a real rollout, read-only, from the store of the engine running it: phase, window, counts, failure budget left, latest failures. Ends when the job\'s latest deployment ends.')
+    .argument('[job]', 'namespace/name (a bare name means the default namespace); default: the most recently created deployment')
+    .requiredOption('--store <path>', 'the engine\'s SQLite store file (a PostgreSQL URL later)')
+    .option('--interval <duration>', 'how often to look at the store', '500ms')
+    .option('--timeout <duration>', 'give up after this long (exit 6)')
+    .addHelpText('after', `
+Exit codes: 0 completed, 3 failed (no rollback), 4 rolled back, 5 canceled (aborted or superseded),
+6 --timeout reached, 2 bad input (no such store, unknown job), 1 the watch itself broke.
+
+Example:
+  $ fleet-rollout watch --store rollout.db edge/telemetry --timeout 30m`)
+    .action(async (job: string | undefined, options: { store: string; interval: string; timeout?: string }) => {
+      const { watchCommand } = await import('./commands/watch.js');
+      exitWith(await watchCommand({ store: options.store, job: job ?? null, interval: options.interval, timeout: options.timeout ?? null }, io));
+    });
+
   return program;
 }
 

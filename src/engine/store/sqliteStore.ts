@@ -36,7 +36,7 @@ export class StoreFileError extends Error {
   override readonly name = 'StoreFileError';
   constructor(
     readonly file: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${file}: ${reason}`);
   }
@@ -123,6 +123,12 @@ export class SqliteStoreReader {
       const code = (error as { code?: string }).code;
       if (code === 'SQLITE_CANTOPEN') throw new StoreFileError(file, 'no such store (a fleet-rollout SQLite store is created by the engine that writes it)');
       throw new StoreFileError(file, `cannot open: ${(error as Error).message}`);
+    }
+    try {
+      this.ours = identify(this.db, file) === 'ours'; // refuses a foreign file at once; an empty one may be a writer setting up
+    } catch (error) {
+      this.db.close();
+      throw error;
     }
   }
 

@@ -1,0 +1,118 @@
+/**
+ * `watch --store PATH [JOB]`: follows a real rollout from the engine's SQLite
+ * store, read-only, and exits with the deployment's outcome (§7 states;
+ * codes in docs/cli.md). The live test runs examples/orchestrator.ts
+ * (compiled) and watches it from another process.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openEngine, VirtualClock } from '../src/engine/index.js';
+import { SqliteStore } from '../src/engine/store/sqliteStore.js';
+import { buildCli, expectCleanFailure, REPO, runCompiled, tempDir } from './cli-harness.js';
+import { jobSpec, nodes, RecordingExecutor } from './support/engineFixture.js';
+
+interface Exited {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[]): { exited: Promise<Exited> } {
+  const child = spawn(process.execPath, args, { cwd: REPO, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return { exited: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))) };
+}
+
+async function until(holds: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!holds()) {
+    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A store left by an engine (closed): a job aborted before any version completed is `failed` (§6, §7). */
+function storeWith(file: string, steps: (engine: ReturnType<typeof openEngine>) => void): void {
+  const store = new SqliteStore(file, { synchronous: 'normal' });
+  const engine = openEngine({ executor: new RecordingExecutor(), clock: new VirtualClock(1_700_000_000_000), store });
+  for (const node of nodes(3)) engine.upsertNode(node);
+  steps(engine);
+  engine.dispose();
+  store.close();
+}
+
+const digest = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+describe('§7 watch --store', () => {
+  let main: string;
+  const temp = tempDir();
+  beforeAll(() => {
+    main = buildCli('cli-watch');
+  }, 120_000);
+  afterAll(() => temp.cleanup());
+
+  it('§7 follows examples/orchestrator.ts live, line by line, and exits with its outcome', async () => {
+    const db = join(temp.dir, 'live.db');
+    const orchestratorJs = join(dirname(dirname(main)), '..', 'examples', 'orchestrator.js');
+    expect(existsSync(orchestratorJs)).toBe(true);
+    const orchestrator = start([orchestratorJs, db]);
+    await until(() => existsSync(db), 'the orchestrator to create its store');
+    const watch = start([main, 'watch', '--store', db, 'edge/telemetry', '--interval', '100ms', '--timeout', '2m']);
+    const [ran, watched] = await Promise.all([orchestrator.exited, watch.exited]);
+
+    expect(ran.code, ran.stderr).toBe(0); // the orchestrator exits 0 once its rollout completed
+    expect(ran.stdout).toMatch(/edge\/telemetry#1 ended completed/);
+    expect(watched.stderr).toBe('');
+    expect(watched.code).toBe(0);
+    const lines = watched.stdout.trim().split('\n');
+    expect(lines.at(-1)).toBe('edge/telemetry#1 ended completed; exit 0');
+    // Live: it saw the rollout under way, then its end, one line per change.
+    const progress = lines.filter((line) => / edge\/telemetry#1 /.test(line));
+    expect(progress.some((line) => line.includes(' in_progress '))).toBe(true);
+    expect(progress.at(-1)).toMatch(/ completed · 0 updating · 20\/20 stable · 0 failed/);
+    expect(new Set(progress).size).toBe(progress.length);
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+  }, 120_000);
+
+  it('§7 a failed deployment exits 3, and watching writes nothing to the store', () => {
+    const db = join(temp.dir, 'aborted.db');
+    storeWith(db, (engine) => {
+      engine.submit(jobSpec({ deployment: { max_parallel: 1 } }));
+      engine.abort('default/web');
+    });
+    const before = digest(db);
+    const run = runCompiled(main, ['watch', '--store', db, 'web']); // a bare name: the default namespace
+    expect(run.status, run.stderr).toBe(3);
+    expect(run.stdout).toMatch(/default\/web#1 failed \(aborted\)/);
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('default/web#1 ended failed; exit 3');
+    expect(digest(db)).toBe(before);
+  });
+
+  it('§7 a deployment still running when --timeout passes exits 6', () => {
+    const db = join(temp.dir, 'running.db');
+    storeWith(db, (engine) => void engine.submit(jobSpec()));
+    const run = runCompiled(main, ['watch', '--store', db, '--interval', '50ms', '--timeout', '300ms']);
+    expect(run.status).toBe(6);
+    expect(run.stdout).toMatch(/default\/web#1 in_progress · 1 updating · 0\/3 stable/);
+    expect(run.stderr).toMatch(/still not ended after 300ms/);
+  });
+
+  it('§8 bad input exits 2 naming it: no such store, an unknown job, a PostgreSQL URL (not yet), a bad duration', () => {
+    const missing = join(temp.dir, 'missing.db');
+    expectCleanFailure(runCompiled(main, ['watch', '--store', missing]), 2, missing, 'no such store');
+    expect(existsSync(missing)).toBe(false);
+    const db = join(temp.dir, 'one-job.db');
+    storeWith(db, (engine) => void engine.submit(jobSpec()));
+    expectCleanFailure(runCompiled(main, ['watch', '--store', db, 'edge/nope']), 2, db, 'no deployment of job edge/nope', 'default/web');
+    expectCleanFailure(runCompiled(main, ['watch', '--store', 'postgres://db.example/rollouts']), 2, 'postgres://db.example/rollouts', 'cannot be watched yet');
+    expectCleanFailure(runCompiled(main, ['watch', '--store', db, '--interval', 'soon']), 2, '--interval', 'soon');
+    const foreign = temp.file('notes.txt', 'not a database at all, just text that is long enough to be read as a header........');
+    expectCleanFailure(runCompiled(main, ['watch', '--store', foreign]), 2, foreign, 'not a SQLite database');
+  });
+});
