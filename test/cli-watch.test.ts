@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEngine, VirtualClock } from '../src/engine/index.js';
 import { SqliteStore } from '../src/engine/store/sqliteStore.js';
-import { buildCli, expectCleanFailure, REPO, runCompiled, tempDir } from './cli-harness.js';
+import { watchCommand } from '../src/cli/commands/watch.js';
+import { buildCli, expectCleanFailure, memoryIO, REPO, runCompiled, tempDir } from './cli-harness.js';
 import { jobSpec, nodes, RecordingExecutor } from './support/engineFixture.js';
 
 interface Exited {
@@ -38,11 +39,12 @@ async function until(holds: () => boolean, what: string, ms = 20_000): Promise<v
 }
 
 /** A store left by an engine (closed): a job aborted before any version completed is `failed` (§6, §7). */
-function storeWith(file: string, steps: (engine: ReturnType<typeof openEngine>) => void): void {
+function storeWith(file: string, steps: (engine: ReturnType<typeof openEngine>, clock: VirtualClock) => void): void {
   const store = new SqliteStore(file, { synchronous: 'normal' });
-  const engine = openEngine({ executor: new RecordingExecutor(), clock: new VirtualClock(1_700_000_000_000), store });
+  const clock = new VirtualClock(1_700_000_000_000);
+  const engine = openEngine({ executor: new RecordingExecutor(), clock, store });
   for (const node of nodes(3)) engine.upsertNode(node);
-  steps(engine);
+  steps(engine, clock);
   engine.dispose();
   store.close();
 }
@@ -92,6 +94,23 @@ describe('§7 watch --store', () => {
     expect(run.stdout).toMatch(/default\/web#1 failed \(aborted\)/);
     expect(run.stdout.trim().split('\n').at(-1)).toBe('default/web#1 ended failed; exit 3');
     expect(digest(db)).toBe(before);
+  });
+
+  it('§4 §6 on a terminal: the block shows phase, counts, the budget and the latest failure with its reason', async () => {
+    const db = join(temp.dir, 'deadline.db');
+    storeWith(db, (engine, clock) => {
+      engine.submit(jobSpec({ deployment: { max_parallel: 3, max_failed_nodes: 0, health_check: { deadline: '1m', min_healthy_time: '30s', max_error_rate: 0.1 } } }));
+      clock.advanceTo(clock.now() + 61_000); // nobody reports: the deadline fails the nodes, the rule breaks at the first
+    });
+    const { io, stdout } = memoryIO('', { NO_COLOR: '1' }); // a terminal without colour: the text is what is asserted
+    const code = await watchCommand({ store: db, job: null, interval: '50ms', timeout: '10s' }, { ...io, stdout: { ...io.stdout, isTTY: true } });
+    expect(code).toBe(3);
+    const text = stdout();
+    expect(text).toMatch(/phase +.*failed.* \(failure_rule\)/);
+    expect(text).toMatch(/nodes +3 targeted: 0 stable, 0 updating, 0 pending, 1 failed/);
+    expect(text).toMatch(/budget +0 more failed nodes tolerated \(1 failed of 3; limits 0 nodes, 10%\)/);
+    expect(text).toMatch(/failure +n-01 deadline_exceeded at \d\d:\d\d:\d\d/);
+    expect(text.trim().split('\n').at(-1)).toBe('default/web#1 ended failed; exit 3');
   });
 
   it('§7 a deployment still running when --timeout passes exits 6', () => {
