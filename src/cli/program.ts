@@ -91,7 +91,7 @@ function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
 
   program
     .command('simulate')
-    .summary('run a what-if rollout of a scenario in virtual time')
+    .summary('run a what-if rollout in virtual time')
     .description('Run a what-if rollout of a scenario (fleet, versions, behavior, events) in virtual time.')
     .argument('<scenario>', 'scenario file (YAML or JSON), or "-" for standard input')
     .option('--seed <n>', 'pseudo-random seed (overrides the scenario\'s)', integer('--seed', 0))
@@ -126,7 +126,7 @@ function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
 
   program
     .command('watch')
-    .summary('follow a live rollout from an engine\'s store until it ends (exit code = outcome)')
+    .summary('watch a live rollout; exits with its outcome')
     .description('Follow a real rollout, read-only, from the store of the engine running it: phase, window, counts, failure budget left, latest failures. Ends when the job\'s latest deployment ends.')
     .argument('[job]', 'namespace/name (a bare name means the default namespace); default: the most recently created deployment')
     .requiredOption('--store <path>', 'the engine\'s SQLite store file (a PostgreSQL URL later)')
