@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { collectRun, histogram, MAX_TIMELINE_POINTS, NODE_BUCKETS, renderReport, REPORT_FORMAT, type ReportModel, type RunReport } from '../src/report/index.js';
 import { runScenario } from '../src/sim/run.js';
 import { loadScenario, type Scenario } from '../src/sim/scenario.js';
+import { duration } from '../src/report/html.js';
 import { REPO } from './cli-harness.js';
 
 async function scenarioFile(file: string): Promise<Scenario> {
@@ -99,6 +100,10 @@ describe('§8 the page', () => {
     expect(html).not.toMatch(/<script|<link|<img|<iframe|url\((?!#)|https?:\/\//i);
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(html).toContain('a &amp; b');
+  });
+
+  it('§8 durations read without ambiguity: inner zero parts are kept', () => {
+    expect([duration(19.865), duration(60), duration(3600), duration(3632), duration(90_061)]).toEqual(['19.865s', '1m', '1h', '1h 0m 32s', '1d 1h 1m 1s']);
   });
 
   it('§8 shows a compare table when the command passes one', () => {

@@ -12,7 +12,7 @@ export function count(value: number): string {
   return value.toLocaleString('en-US');
 }
 
-/** Seconds as `1h 2m 3s` (to the millisecond under a minute), zero parts left out. */
+/** Seconds as `1h 2m 3s` (to the millisecond under a minute). */
 export function duration(seconds: number): string {
   if (seconds < 60) return `${Math.round(seconds * 1000) / 1000}s`;
   const total = Math.round(seconds);
@@ -22,7 +22,11 @@ export function duration(seconds: number): string {
     [Math.floor((total % 3600) / 60), 'm'],
     [total % 60, 's'],
   ];
-  return parts.filter(([value]) => value > 0).map(([value, unit]) => `${value}${unit}`).join(' ');
+  // Zero parts are left out at both ends only: `1h 0m 32s` stays unambiguous.
+  const first = parts.findIndex(([value]) => value > 0);
+  let last = parts.length - 1;
+  while (parts[last]![0] === 0) last -= 1;
+  return parts.slice(first, last + 1).map(([value, unit]) => `${value}${unit}`).join(' ');
 }
 
 export function percent(share: number): string {

@@ -46,7 +46,7 @@ figure.timeline{margin:0;min-width:0}
 table.numbers{border-collapse:collapse;width:100%;font-size:.88rem;font-variant-numeric:tabular-nums;margin:.6rem 0}
 table.numbers caption{text-align:left;font-weight:600;padding:.2rem 0}
 table.numbers th,table.numbers td{border-bottom:1px solid var(--line);padding:.25rem .4rem;text-align:right;vertical-align:middle}
-table.numbers th[scope=row],table.numbers thead th:first-child{text-align:left;font-weight:500;overflow-wrap:anywhere}
+table.numbers th[scope=row],table.numbers thead th:first-child{text-align:left;font-weight:500;overflow-wrap:break-word}
 table.numbers thead th{font-size:.78rem;color:var(--muted);font-weight:600}
 tr.rest th,tr.empty th{font-style:italic}
 table.legend th{white-space:nowrap}

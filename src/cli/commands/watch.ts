@@ -10,6 +10,7 @@ import { parseDurationMs } from '../../spec/index.js';
 import { InputError, reportError, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { colorsFor } from '../print/colors.js';
+import { safeText } from '../print/safeText.js';
 import { clock, waitingLine, watchBlock, watchLine } from '../print/watch.js';
 import { openObserver, type StoreObserver } from '../watch/source.js';
 import { TERMINAL, watchView, type WatchView } from '../watch/view.js';
@@ -54,7 +55,7 @@ function follow(observer: StoreObserver, args: WatchArgs, intervalMs: number, ti
         const ended = look();
         if (ended !== null) return resolve(ended);
         if (deadline !== null && time.now() >= deadline) {
-          io.stderr.write(`fleet-rollout: watch: still not ended after ${args.timeout}; exit ${WatchExit.TimedOut}\n`);
+          io.stderr.write(`fleet-rollout: watch: still not ended after ${safeText(args.timeout ?? "")}; exit ${WatchExit.TimedOut}\n`);
           return resolve(WatchExit.TimedOut);
         }
         time.schedule(time.now() + intervalMs, tick);
@@ -90,7 +91,7 @@ function follow(observer: StoreObserver, args: WatchArgs, intervalMs: number, ti
     const { state: outcome, id } = lookup.view.status;
     if (!TERMINAL.has(outcome)) return null;
     const code = OUTCOME_CODE[outcome]!;
-    io.stdout.write(`${id} ended ${outcome}; exit ${code}\n`);
+    io.stdout.write(`${safeText(id)} ended ${outcome}; exit ${code}\n`);
     return code;
   }
 

@@ -2,6 +2,9 @@
 import { format } from 'date-fns';
 import type { WatchView } from '../watch/view.js';
 import type { Colors } from './colors.js';
+import { safeText } from './safeText.js';
+
+// Ids, names and paths come from the store and the command line: printed through safeText (they cannot move the cursor).
 
 /** The block for a terminal: phase, window, counts, failure budget, latest failures. */
 export function watchBlock(view: WatchView, source: string, at: number, colors: Colors): string[] {
@@ -17,11 +20,11 @@ export function watchBlock(view: WatchView, source: string, at: number, colors: 
   ];
   for (const failure of view.failures) {
     const when = failure.at === null ? '' : ` at ${clock(failure.at)}`;
-    rows.push(['failure', `${failure.node} ${failure.reason ?? 'failed before the last snapshot (no reason kept)'}${when}`]);
+    rows.push(['failure', `${safeText(failure.node)} ${failure.reason ?? 'failed before the last snapshot (no reason kept)'}${when}`]);
   }
   if (s.failed_nodes.length > view.failures.length) rows.push(['', colors.dim(`... and ${s.failed_nodes.length - view.failures.length} more failed nodes`)]);
-  const heading = `${s.id} · ${s.kind} ${versions} · ${s.strategy}${canary}`;
-  return [colors.bold(heading), ...rows.map(([label, text]) => `  ${colors.dim(label.padEnd(8))} ${text}`), colors.dim(`  ${source} · read ${clock(at)}`)];
+  const heading = `${safeText(s.id)} · ${s.kind} ${versions} · ${s.strategy}${canary}`;
+  return [colors.bold(heading), ...rows.map(([label, text]) => `  ${colors.dim(label.padEnd(8))} ${text}`), colors.dim(`  ${safeText(source)} · read ${clock(at)}`)];
 }
 
 /** One line, printed when it changes (the time is left out of the comparison by the caller). */
@@ -29,12 +32,12 @@ export function watchLine(view: WatchView): string {
   const s = view.status;
   const c = s.counts;
   const latest = view.failures[0];
-  const failure = latest === undefined ? '' : ` · latest failure ${latest.node} ${latest.reason ?? '(before the last snapshot)'}`;
-  return `${s.id} ${s.state}${s.reason === null ? '' : ` (${s.reason})`} · ${c.updating} updating · ${stableOf(s)}/${s.targeted} stable · ${c.failed} failed · ${c.reverted} reverted · budget left ${view.budgetLeft}${failure}`;
+  const failure = latest === undefined ? '' : ` · latest failure ${safeText(latest.node)} ${latest.reason ?? '(before the last snapshot)'}`;
+  return `${safeText(s.id)} ${s.state}${s.reason === null ? '' : ` (${s.reason})`} · ${c.updating} updating · ${stableOf(s)}/${s.targeted} stable · ${c.failed} failed · ${c.reverted} reverted · budget left ${view.budgetLeft}${failure}`;
 }
 
 export function waitingLine(source: string, job: string | null): string {
-  return `${source}: waiting for ${job === null ? 'a deployment' : `a deployment of ${job}`}`;
+  return `${safeText(source)}: waiting for ${job === null ? 'a deployment' : `a deployment of ${safeText(job)}`}`;
 }
 
 /** §4: a degraded node stays stable (it is counted apart by the engine). */
