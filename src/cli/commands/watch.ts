@@ -55,7 +55,7 @@ function follow(observer: StoreObserver, args: WatchArgs, intervalMs: number, ti
         const ended = look();
         if (ended !== null) return resolve(ended);
         if (deadline !== null && time.now() >= deadline) {
-          io.stderr.write(`fleet-rollout: watch: still not ended after ${safeText(args.timeout ?? "")}; exit ${WatchExit.TimedOut}\n`);
+          io.stderr.write(`fleet-rollout: watch: still not ended after ${safeText(args.timeout ?? '')}; exit ${WatchExit.TimedOut}\n`);
           return resolve(WatchExit.TimedOut);
         }
         time.schedule(time.now() + intervalMs, tick);
