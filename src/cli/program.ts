@@ -16,6 +16,8 @@ Examples:
   $ fleet-rollout validate - --json < job.yaml
   $ fleet-rollout targets examples/jobs/log-processor.yaml --fleet examples/fleets/production.yaml
   $ fleet-rollout simulate simulations/canary-production.yaml --runs 200 --json
+  $ fleet-rollout compare simulations/choose-canary.yaml --policy a.yaml --policy b.yaml
+  $ fleet-rollout tune simulations/choose-canary.yaml --budget 'exposed_p99<=2%' --budget 'false_abort<=1%'
 
 Exit codes: 0 success, 1 the run itself broke, 2 bad input (messages on standard error).
 FILE may be "-" for standard input.`;
@@ -100,14 +102,15 @@ function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
     .option('--trace <file>', 'write the trace, one JSON event a line; "-" for standard output (the summary then goes to standard error)')
     .option('--by <label>', 'break the node counts and failures down by the values of this label, e.g. --by region')
     .option('--report <file>', 'write a self-contained HTML report (charts, phases, labels; histograms with --runs)')
+    .option('--release <case>', 'play this release case (good or bad) of the scenario in every run')
     .option('--no-progress', 'no progress on standard error (by default: a bar on a terminal, else a line every 5 s of a long run)')
     .addHelpText('after', '\nExamples:\n  $ fleet-rollout simulate simulations/canary-production.yaml --seed 7 --trace trace.jsonl\n  $ fleet-rollout simulate simulations/flaky-region.yaml --runs 200 --by region\n  $ fleet-rollout simulate simulations/canary-production.yaml --report report.html')
-    .action(async (scenario: string, options: { seed?: number; runs?: number; json?: boolean; trace?: string; by?: string; report?: string; progress: boolean }) => {
+    .action(async (scenario: string, options: { seed?: number; runs?: number; json?: boolean; trace?: string; by?: string; report?: string; release?: string; progress: boolean }) => {
       const { simulateCommand } = await import('./commands/simulate.js');
       const print = await import('./print/simulate.js');
       const { progressReporter } = await import('./print/progress.js');
       const progress = progressReporter(io.stderr, options.progress);
-      const outcome = await simulateCommand({ scenario, seed: options.seed, runs: options.runs, trace: options.trace, by: options.by, report: options.report }, io, progress);
+      const outcome = await simulateCommand({ scenario, seed: options.seed, runs: options.runs, trace: options.trace, by: options.by, report: options.report, release: options.release }, io, progress);
       io.stderr.write(print.problemsText(outcome.warnings));
       if (!outcome.ok) {
         io.stderr.write(print.problemsText(outcome.errors));
@@ -143,7 +146,46 @@ Example:
       exitWith(await watchCommand({ store: options.store, job: job ?? null, interval: options.interval, timeout: options.timeout ?? null }, io));
     });
 
+  program
+    .command('compare')
+    .summary('compare rollout policies on the same random draws')
+    .description('Run a scenario under several policies (JobSpecs or deployment blocks) on the same random draws and show their figures side by side.')
+    .argument('<scenario>', 'scenario file (YAML or JSON), or "-" for standard input')
+    .option('--policy <file>', 'a JobSpec or a deployment block (repeat for each policy)', collect, [])
+    .option('--runs <n>', 'runs per policy and release case (default 200)', integer('--runs', 1))
+    .option('--seed <n>', 'base seed: run i uses seed + i (default: the scenario\'s)', integer('--seed', 0))
+    .option('--json', 'print the comparison as JSON')
+    .addHelpText('after', '\nExample:\n  $ fleet-rollout compare simulations/choose-canary.yaml --policy simulations/policies/canary-5.yaml --policy simulations/policies/canary-1.yaml')
+    .action(async (scenario: string, options: { policy: string[]; runs?: number; seed?: number; json?: boolean }) => {
+      const { compareCommand } = await import('./commands/compare.js');
+      exitWith(await compareCommand({ scenario, policies: options.policy, runs: options.runs, seed: options.seed, json: options.json === true }, io));
+    });
+
+  program
+    .command('tune')
+    .summary('find the fastest policy within risk budgets')
+    .description('Search deployment policies for the fastest one that meets every risk budget, on the same random draws, on all cores.')
+    .argument('<scenario>', 'scenario file (YAML or JSON), or "-" for standard input')
+    .option('--budget <budget>', "a risk budget, e.g. 'exposed_p99<=2%' or 'false_abort<=1%' (repeat)", collect, [])
+    .option('--vary <field=values>', 'values of a deployment field to search, e.g. canary_percent=1..20 or max_parallel=10,20,50 (repeat; default: a built-in space)', collect, [])
+    .option('--runs <n>', 'runs per release case for a policy that stays in (default 100)', integer('--runs', 1))
+    .option('--seed <n>', 'base seed: run i uses seed + i (default: the scenario\'s)', integer('--seed', 0))
+    .option('--objective <metric>', 'what "fastest" minimizes (default duration_p50)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', "\nExample:\n  $ fleet-rollout tune simulations/choose-canary.yaml --budget 'exposed_p99<=2%' --budget 'false_abort<=1%' --vary canary_percent=1..10 --vary max_parallel=10,20,50")
+    .action(async (scenario: string, options: { budget: string[]; vary: string[]; runs?: number; seed?: number; objective?: string; json?: boolean }) => {
+      const { tuneCommand } = await import('./commands/tune.js');
+      exitWith(
+        await tuneCommand({ scenario, budgets: options.budget, varies: options.vary, runs: options.runs, seed: options.seed, objective: options.objective, json: options.json === true }, io),
+      );
+    });
+
   return program;
+}
+
+/** Collects a repeatable option's values. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** A commander parser for an integer option >= `min`; a bad value is a usage error (exit 2). */

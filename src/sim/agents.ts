@@ -8,7 +8,7 @@
  * Measured on 1,000,000 nodes: ~205 bytes a node, ~375 with an execution
  * running (its timer and id included).
  *
- * What an execution reports (draws from the node's stream, see prng.ts):
+ * What an execution reports (draws from the execution's stream, see prng.ts):
  * - update of a pipeline: after the start delay, `started` and a first health
  *   report, then a health report every `report_interval`. A crashing execution
  *   reports `failed` at its start delay instead; a failing node reports
@@ -33,7 +33,7 @@ import type { Clock, ExecutionRequest, Executor, TimerHandle } from '../engine/p
 import type { ExecutionReport, HealthReport } from '../engine/types.js';
 import type { FleetNode } from '../selector/types.js';
 import { pick, type Behavior } from './behavior.js';
-import { nodeStreamKey, uniform } from './prng.js';
+import { executionStreamKey, nodeStreamKey, uniform } from './prng.js';
 import { healthChangesAfter, healthyAt, type ExecutionScript } from './script.js';
 
 /** Where the agents send their reports: the engine's input methods. */
@@ -71,7 +71,8 @@ interface AgentNode {
   readonly key: number;
   node: FleetNode;
   behavior: Behavior;
-  /** Draws taken from the node's stream so far. */
+  /** The running execution's stream (prng.ts) and the draws taken from it. */
+  stream: number;
   draws: number;
   connected: boolean;
   executionId: string | null;
@@ -180,6 +181,8 @@ export class SimulatedAgents implements Executor {
     node.pipeline = request.spec.type === 'pipeline';
     node.reporting = true;
     node.owed = null;
+    node.stream = executionStreamKey(node.key, request.version, node.revert);
+    node.draws = 0;
     node.run = null;
     if (this.executionBehavior !== null) node.behavior = this.executionBehavior(request, node.node);
     const script = node.behavior.script;
@@ -251,7 +254,7 @@ export class SimulatedAgents implements Executor {
   }
 
   private draw(node: AgentNode): number {
-    return uniform(node.key, node.draws++);
+    return uniform(node.stream, node.draws++);
   }
 
   private drawDelay(node: AgentNode): number {
@@ -356,6 +359,7 @@ function newSlot(node: FleetNode, index: number, key: number, behavior: Behavior
     key,
     node,
     behavior,
+    stream: 0,
     draws: 0,
     connected: node.connected,
     executionId: null,

@@ -6,6 +6,13 @@
  *     key     = fnv1a32(node id) folded with the seed, then mixed (seed key)
  *     draw(n) = lowbias32(key ^ lowbias32(n + GOLDEN)) / 2^32      in [0, 1)
  *
+ * Each execution on a node draws from its own stream, keyed by the version
+ * and whether it is a revert (`executionStreamKey`): an update's fate (crash,
+ * fail, start delay) and its n-th health report are the same draws whatever
+ * happened on the node before, so how long a policy kept a node reporting
+ * cannot shift the draws of a later revert or version (common random numbers
+ * for `compare` and `tune`).
+ *
  * `lowbias32` is Chris Wellons' 32-bit integer finalizer (a bijection with
  * near-ideal avalanche). Because a node's draws depend on nothing but its own
  * id and how many draws it made, a node's fate does not depend on the order in
@@ -48,4 +55,9 @@ export function nodeStreamKey(seed: number, nodeId: string): number {
 /** The `n`-th uniform draw in [0, 1) of the stream `key`. */
 export function uniform(key: number, n: number): number {
   return mix32(key ^ mix32(n + GOLDEN)) / TWO_POW_32;
+}
+
+/** The stream of one execution on a node: its version, and whether it reverts to that version. */
+export function executionStreamKey(nodeKey: number, version: number, revert: boolean): number {
+  return mix32(nodeKey ^ mix32(version * 2 + (revert ? 1 : 0) + GOLDEN));
 }

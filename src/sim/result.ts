@@ -76,6 +76,8 @@ export interface SimResult {
   /** Scripted operator commands the engine refused (a promote outside awaiting_promotion ...). */
   refused: Array<{ t: number; action: string; message: string }>;
   /** Deployments created after the job's during the run (by `submit` events), with their state at the end. */
+  /** The release case the run played (scenario `releases`); absent when the scenario has none. */
+  release?: 'good' | 'bad';
   later_deployments: Array<{ deployment: string; kind: DeploymentKind; to_version: number; outcome: DeploymentState; created_s: number; end_s: number }>;
 }
 

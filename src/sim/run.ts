@@ -22,6 +22,7 @@ import type { JobSpec } from '../spec/types.js';
 import { SimulatedAgents } from './agents.js';
 import { compileBehavior } from './behavior.js';
 import { LabelValues } from './breakdown.js';
+import { releaseOfRun } from './releaseCases.js';
 import type { Scenario, ScenarioEvent } from './scenario.js';
 import { isSettled, summarize, watchDeployments, type SimResult } from './result.js';
 import { NodeTally } from './tally.js';
@@ -75,7 +76,8 @@ export class ScenarioRunError extends Error {
 export function runScenario(scenario: Scenario, options: RunOptions = {}): RunOutput {
   const seed = options.seed ?? scenario.seed;
   const clock = new VirtualClock(0);
-  const agents = new SimulatedAgents(clock, seed, compileBehavior(scenario.behavior));
+  const release = scenario.releases === null ? null : releaseOfRun(scenario.releases, seed);
+  const agents = new SimulatedAgents(clock, seed, compileBehavior(release?.behavior ?? scenario.behavior));
   const engine = createEngine({ executor: agents, clock });
   const labels = options.by === undefined ? null : new LabelValues(options.by, scenario.fleet.length);
   const sim: Simulation = { clock, agents, engine, labels };
@@ -133,6 +135,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunOu
     tally: jobTally,
     by_label: labels?.breakdown(jobTally) ?? null,
   });
+  if (release !== null) result.release = release.name;
   return { result, trace };
 }
 

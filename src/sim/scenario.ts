@@ -12,6 +12,7 @@ import type { JobSpec, Problem, ValidationResult } from '../spec/types.js';
 import type { BehaviorModel } from './behavior.js';
 import { parseFleet, type FleetFits } from './fleet.js';
 import { parseBehavior } from './scenarioBehavior.js';
+import { parseReleases, type ReleaseCase } from './releaseCases.js';
 import { parseEvents, type ScenarioEvent } from './scenarioEvents.js';
 import { sameSpec } from '../engine/index.js';
 import { checkKnownKeys } from '../spec/knownKeys.js';
@@ -32,6 +33,8 @@ export interface Scenario {
   previous: JobSpec | null;
   job: JobSpec;
   behavior: BehaviorModel;
+  /** How a good and a bad release behave (releaseCases.ts), or null: every run uses `behavior`. */
+  releases: ReleaseCase[] | null;
   /** In the order they run: by `at`, then file order. */
   events: ScenarioEvent[];
 }
@@ -51,7 +54,7 @@ export type ReadJobFile = (file: string) => Promise<{ ok: true; bytes: Uint8Arra
 export const DEFAULT_SEED = 1;
 export const DEFAULT_HORIZON_MS = 24 * 60 * 60 * 1000;
 
-export const SCENARIO_KEYS = ['seed', 'horizon', 'fleet', 'previous', 'job', 'behavior', 'events'];
+export const SCENARIO_KEYS = ['seed', 'horizon', 'fleet', 'previous', 'job', 'behavior', 'releases', 'events'];
 
 export async function loadScenario(input: string | Uint8Array, source: string, readJobFile: ReadJobFile, fleetFits?: FleetFits): Promise<ScenarioLoad> {
   const document = parseDocument(input, source);
@@ -83,6 +86,7 @@ export async function loadScenario(input: string | Uint8Array, source: string, r
   }
   if (raw.job === undefined) problems.push({ path: 'job', message: 'required: the JobSpec being rolled out (a file path or an inline JobSpec)' });
   const behavior = parseBehavior(raw.behavior, 'behavior', problems);
+  const releases = parseReleases(raw.releases, raw.behavior, 'releases', problems);
   const events = parseEvents(raw.events, 'events', problems, {
     fleetIds: new Set(raw.events === undefined ? [] : fleetIds),
     horizon: horizon ?? DEFAULT_HORIZON_MS,
@@ -98,7 +102,7 @@ export async function loadScenario(input: string | Uint8Array, source: string, r
   }
   const previous = jobs.specs.get('previous') ?? null;
   const description = firstLineComment(input);
-  return { ok: true, scenario: { source, description, seed, horizon, fleet, previous, job, behavior, events }, warnings: jobs.warnings };
+  return { ok: true, scenario: { source, description, seed, horizon, fleet, previous, job, behavior, releases, events }, warnings: jobs.warnings };
 }
 
 function firstLineComment(input: string | Uint8Array): string | null {

@@ -17,7 +17,8 @@ import { fleetTooLarge } from '../../sim/capacity.js';
 import { MAX_RUNS, monteCarlo } from '../../sim/monteCarlo.js';
 import type { SimResult } from '../../sim/result.js';
 import { runScenario, ScenarioRunError, type RunProgress } from '../../sim/run.js';
-import { loadScenario, type ReadJobFile, type SourcedProblem } from '../../sim/scenario.js';
+import { RELEASE_NAMES, withRelease, type ReleaseName } from '../../sim/releaseCases.js';
+import { loadScenario, type ReadJobFile, type Scenario, type SourcedProblem } from '../../sim/scenario.js';
 import { traceWriter, type TraceWriter } from '../../sim/trace.js';
 import { InputError, RunError, UsageError } from '../errors.js';
 import { JOBSPEC_INPUT, readInput, STDIN_SOURCE, type InputKind } from '../input.js';
@@ -36,6 +37,8 @@ export interface SimulateArgs {
   by?: string;
   /** Writes the run (or the series) as a self-contained HTML page. */
   report?: string;
+  /** Play this release case in every run (scenario `releases`). */
+  release?: string;
 }
 
 /** Where the command reports how far it is (print/progress.ts); the default reports nothing. */
@@ -68,7 +71,7 @@ export async function simulateCommand(args: SimulateArgs, io: CliIO, progress: P
   const inputs = input.source === STDIN_SOURCE ? [] : [resolve(io.cwd, args.scenario)];
   const load = await loadScenario(input.bytes, input.source, jobFileReader(io, inputs), (nodes) => fleetTooLarge(nodes));
   if (!load.ok) return { ok: false, source: input.source, description: null, warnings: load.warnings, errors: load.errors };
-  const { scenario } = load;
+  const scenario = args.release === undefined ? load.scenario : releaseOnly(load.scenario, args.release, input.source);
   const loaded: Loaded = { source: input.source, description: scenario.description, warnings: load.warnings };
   const submits = scenario.events.filter((event) => event.type === 'submit').length;
   const joined = scenario.events.reduce((sum, event) => sum + (event.type === 'join' ? event.nodes.length : 0), 0);
@@ -113,6 +116,13 @@ function checkOptions(args: SimulateArgs): void {
     throw new UsageError(`--runs ${args.runs}: at most ${MAX_RUNS.toLocaleString('en-US')} runs in one series (split larger studies by --seed)`);
   }
   if (args.by !== undefined && args.by.trim() === '') throw new UsageError('--by expects a label key, such as --by region');
+}
+
+function releaseOnly(scenario: Scenario, name: string, source: string): Scenario {
+  if (!(RELEASE_NAMES as readonly string[]).includes(name)) throw new UsageError(`--release expects good or bad, found "${name}"`);
+  const only = withRelease(scenario, name as ReleaseName);
+  if (only === null) throw InputError.single(source, `has no ${name} release case (releases.${name}) for --release ${name}`, 'releases');
+  return only;
 }
 
 /** JobSpec files named by the scenario, read like any FILE argument; each one read is recorded in `inputs`. */
