@@ -23,7 +23,8 @@ export function wilson(successes: number, trials: number): Interval {
   const z2 = Z95 * Z95;
   const centre = (p + z2 / (2 * trials)) / (1 + z2 / trials);
   const half = (Z95 * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / (1 + z2 / trials);
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+  // At k = 0 (k = n) the bound is exactly 0 (1); the formula leaves rounding dust.
+  return { low: successes === 0 ? 0 : Math.max(0, centre - half), high: successes === trials ? 1 : Math.min(1, centre + half) };
 }
 
 /** `sorted` ascending; `percent` in 0..100. */

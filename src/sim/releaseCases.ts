@@ -83,7 +83,7 @@ function checkProbabilities(cases: readonly ReleaseCase[], path: string, problem
   const given = cases.filter((release) => release.probability !== null);
   if (given.length === 0) return;
   if (cases.length === 1) {
-    problems.push({ path: joinPath(path, `${cases[0]!.name}.probability`), message: 'a probability needs both cases (good and bad): drop it, or add the other case' });
+    problems.push({ path: joinPath(joinPath(path, cases[0]!.name), 'probability'), message: 'a probability needs both cases (good and bad): drop it, or add the other case' });
     return;
   }
   if (given.length === 2) {
