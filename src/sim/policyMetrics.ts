@@ -1,7 +1,8 @@
 /**
  * The figures `compare` prints and `tune` budgets: one table of metrics, each
  * read from the runs of one release case. Durations are read from the good
- * release, exposure and detection from the bad one; a scenario without
+ * release (the runs that completed: the others are false aborts), exposure
+ * and detection from the bad one; a scenario without
  * release cases has one case, which stands for both (and has no false aborts
  * or escapes: nothing says whether its release is good). Every value comes
  * with its 95% interval (confidence.ts) and the runs it rests on.
@@ -48,8 +49,11 @@ function percentileMetric(key: string, label: string, unit: MetricUnit, role: 'g
     measure: (view) => {
       const runs = view[role];
       if (runs === null) return null;
+      // A good release's time is that of the runs that completed; the ones that failed are false aborts.
+      const completedOnly = role === 'good' && view.named;
       const values: number[] = [];
       for (const run of runs) {
+        if (completedOnly && run.outcome !== 'completed') continue;
         const value = pick(run);
         if (value !== null) values.push(value);
       }

@@ -60,6 +60,8 @@ export interface TuneResult {
   objective: string;
   budgets: string[];
   candidates: number;
+  /** Nodes the job targets (exposure percentages are of these). */
+  targeted: number;
   /** Runs simulated in all (every case of every candidate). */
   simulated_runs: number;
   max_runs: number;
@@ -139,6 +141,7 @@ export async function tune(scenario: Scenario, candidates: readonly Candidate[],
     objective: objective.key,
     budgets: options.budgets.map((budget) => budget.text),
     candidates: candidates.length,
+    targeted: states.find((state) => state.records.some((records) => records.length > 0))?.records.find((records) => records.length > 0)?.[0]?.targeted ?? 0,
     simulated_runs: simulated,
     max_runs: options.runs,
     winner: inBudget[0] ?? null,
