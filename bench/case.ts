@@ -1,7 +1,7 @@
 /**
  * One bench case, run by run.ts in a fresh `node --expose-gc` process so its
  * memory figures are its own. Usage: `node --expose-gc dist/bench/case.js
- * <engine-rolling|sim-rolling|monte-carlo|postgres-store|cli-rolling|harness-canary> <nodes> [repeats|runs|failover trials|rounds]`.
+ * <engine-rolling|sim-rolling|monte-carlo|postgres-store|cli-rolling|harness-canary|tune-cli> <nodes> [repeats|runs|failover trials|rounds]`.
  * Prints one line, `RESULT <json>`, on standard output.
  */
 import { runCliRolling } from './cases/cliRolling.js';
@@ -10,6 +10,7 @@ import { runHarnessCanary } from './cases/harnessCanary.js';
 import { runMonteCarloCanary } from './cases/monteCarloCanary.js';
 import { runPostgresStore } from './cases/postgresStore.js';
 import { runSimRolling } from './cases/simRolling.js';
+import { runTuneCli } from './cases/tuneCli.js';
 import { resultLine } from './resultLine.js';
 
 async function main(name: string | undefined, nodes: number, extra: number | undefined): Promise<object> {
@@ -26,8 +27,10 @@ async function main(name: string | undefined, nodes: number, extra: number | und
       return runCliRolling(nodes, extra ?? 1);
     case 'harness-canary':
       return runHarnessCanary(nodes);
+    case 'tune-cli':
+      return runTuneCli();
     default:
-      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store, cli-rolling or harness-canary`);
+      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store, cli-rolling, harness-canary or tune-cli`);
   }
 }
 

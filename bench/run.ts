@@ -16,7 +16,7 @@ import { parseResult } from './resultLine.js';
 import { judgeTargets, type CaseResult, type Verdict } from './targets.js';
 
 interface CaseRun {
-  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'cli-rolling' | 'harness-canary';
+  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'cli-rolling' | 'harness-canary' | 'tune-cli';
   nodes: number;
   /** Repeats (sim-rolling), runs (monte-carlo), failover trials (postgres-store) or rounds (cli-rolling). */
   extra?: number;
@@ -34,6 +34,7 @@ const CASES: CaseRun[] = [
   { name: 'cli-rolling', nodes: 1_000_000, extra: 3 },
   { name: 'harness-canary', nodes: 20_000 },
   { name: 'harness-canary', nodes: 100_000 },
+  { name: 'tune-cli', nodes: 2_000 },
 ];
 
 /** Room for a 1M-node run to show its real figure (a MISS) instead of dying at the default heap limit. */
@@ -95,6 +96,8 @@ function caseRow(r: Exclude<CaseResult, PostgresStoreResult>): string[] {
       ];
     case 'harness-canary':
       return [r.case, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${num(r.trace_events)} trace events`, mib(r.peak_rss), '-', '-'];
+    case 'tune-cli':
+      return [`${r.case} (${num(r.candidates)} policies)`, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${num(r.simulated_runs)} runs`, '-', '-', '-'];
     case 'monte-carlo':
       return [`${r.case} (${num(r.runs)} runs)`, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${rate(r.events_per_s)} est., ${r.runs_per_s.toFixed(0)} runs/s`, mib(r.peak_rss), '-', '-'];
   }
@@ -170,6 +173,7 @@ const lines = [
   '',
   'command: npm run bench',
   ...ran.map((run) => `  node ${argsOf(run).join(' ').replace(CASE_FILE, 'dist/bench/case.js')}`),
+  ...results.flatMap((r) => (r.case === 'tune-cli' ? [`  tune-cli times: ${r.command}`, ...(r.recheck === null ? [] : [`  tune-cli re-check: ${r.recheck.command}`])] : [])),
   `machine: ${Object.entries(machine(loads)).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   ...errors.map(({ run, error }) => `FAILED ${run.name} ${run.nodes}: ${error}`),
 ];

@@ -9,8 +9,9 @@ import type { HarnessCanaryResult } from './cases/harnessCanary.js';
 import type { MonteCarloResult } from './cases/monteCarloCanary.js';
 import type { PostgresStoreResult } from './cases/postgresStore.js';
 import type { SimRollingResult } from './cases/simRolling.js';
+import type { TuneCliResult } from './cases/tuneCli.js';
 
-export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | CliRollingResult | HarnessCanaryResult;
+export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | CliRollingResult | HarnessCanaryResult | TuneCliResult;
 
 export interface Verdict {
   issue: string;
@@ -65,6 +66,8 @@ export function judgeTargets(results: CaseResult[]): Verdict[] {
   const h20k = harness(20_000);
   const h100k = harness(100_000);
   const HARNESS = 'Harness #11';
+  const tuned = results.find((r): r is TuneCliResult => r.case === 'tune-cli');
+  const TUNE = 'compare and tune #13';
   const ENGINE = 'Rollout engine';
   const SIM = 'What-if simulator #6';
   const REPLICAS = 'Replicas #10';
@@ -132,6 +135,15 @@ export function judgeTargets(results: CaseResult[]): Verdict[] {
       figure: `${(c1m.wall_ms / c100k.wall_ms).toFixed(2)}x`,
       pass: c1m.wall_ms / c100k.wall_ms <= 11,
       cpu: `${(c1m.cpu_ms / c100k.cpu_ms).toFixed(2)}x`,
+    }),
+    judge(TUNE, 'tune, 2,000 nodes, >= 200 policies, whole CLI < 60 s', tuned && {
+      figure: `${(tuned.wall_ms / 1000).toFixed(1)} s, ${tuned.candidates} policies, ${tuned.simulated_runs.toLocaleString('en-US')} runs (${tuned.threads} threads)`,
+      pass: tuned.wall_ms < 60_000 && tuned.candidates >= 200 && tuned.nodes >= 2000,
+      cpu: `${(tuned.cpu_ms / 1000).toFixed(1)} s of CPU: >= ${(tuned.cpu_ms / 1000 / tuned.threads).toFixed(1)} s on ${tuned.threads} idle cores`,
+    }),
+    judge(TUNE, 'the winner meets the budget in simulate --runs 1000', tuned && {
+      figure: tuned.recheck === null ? 'no winner' : `exposed p99 ${tuned.recheck.exposed_p99_pct}% (<= 2%), false aborts ${(tuned.recheck.false_abort * 100).toFixed(2)}% (<= 1%)`,
+      pass: tuned.recheck?.meets ?? false,
     }),
   ];
 }
