@@ -215,6 +215,20 @@ describe('§9 compare: figures per release case, best value marked', () => {
   });
 });
 
+describe('§9 the shipped choose-canary scenario', () => {
+  it('§6 its good release completes under the job\'s policy and its bad release is rolled back', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const file = join(import.meta.dirname, '..', 'simulations', 'choose-canary.yaml');
+    const loaded = await loadScenario(await readFile(file), file, async (job) => ({ ok: true, bytes: await readFile(job) }));
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    const scenario = loaded.scenario;
+    expect(scenario.releases!.map((release) => [release.name, release.probability])).toEqual([['good', 0.9], ['bad', expect.closeTo(0.1, 12)]]);
+    expect(runScenario(withRelease(scenario, 'good')!).result).toMatchObject({ outcome: 'completed', targeted: 2000 });
+    expect(runScenario(withRelease(scenario, 'bad')!).result).toMatchObject({ outcome: 'rolled_back', reason: 'failure_rule' });
+  });
+});
+
 describe('§2 a policy is a JobSpec or its deployment block', () => {
   it('§2 a block is merged field by field onto the job; a percent replaces the job\'s count; a strategy drops what it ignores', async () => {
     const scenario = await load(scenarioText());

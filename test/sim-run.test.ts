@@ -324,4 +324,5 @@ const SHIPPED = [
   'flaky-region.yaml',
   'manual-promotion.yaml',
   'superseded-mid-rollout.yaml',
+  'choose-canary.yaml',
 ];
