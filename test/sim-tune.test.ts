@@ -204,3 +204,45 @@ describe('§8 tune and compare on the command line: bad input exits 2, no winner
     }
   });
 });
+
+describe('§8 the compiled CLI: worker threads give the figures of one thread', () => {
+  it('§8 compare --json through the compiled CLI (one worker per core) equals the in-process comparison', async () => {
+    const { buildCli, runCompiled } = await import('./cli-harness.js');
+    const { comparePolicies } = await import('../src/sim/compare.js');
+    const { deploymentPolicy } = await import('../src/sim/policy.js');
+    const main = buildCli('sim-tune');
+    const files = tempDir();
+    try {
+      const scenarioFile = files.file('best.json', JSON.stringify({ ...KNOWN_BEST, releases: { good: { behavior: { fail_probability: 0.05 } }, bad: { behavior: { fail_probability: 0.5 } } } }));
+      const a = files.file('a.yaml', 'max_parallel: 3\nmax_failed_nodes: 2\n');
+      const b = files.file('b.yaml', 'max_parallel: 8\nmax_failed_nodes: 2\n');
+      const run = runCompiled(main, ['compare', scenarioFile, '--policy', a, '--policy', b, '--runs', '20', '--seed', '9', '--json']);
+      expect(run.status, run.stderr).toBe(0);
+      const loaded = await loadScenario(JSON.stringify({ ...KNOWN_BEST, releases: { good: { behavior: { fail_probability: 0.05 } }, bad: { behavior: { fail_probability: 0.5 } } } }), 'best.json', async () => ({ ok: false, message: 'none' }));
+      if (!loaded.ok) throw new Error('scenario');
+      const job = (block: Record<string, unknown>) => {
+        const policy = deploymentPolicy(block, loaded.scenario.job);
+        if (!policy.ok) throw new Error('policy');
+        return policy.job;
+      };
+      const inProcess = await comparePolicies(loaded.scenario, [{ label: 'a.yaml', job: job({ max_parallel: 3, max_failed_nodes: 2 }) }, { label: 'b.yaml', job: job({ max_parallel: 8, max_failed_nodes: 2 }) }], { runs: 20, seed: 9, threads: 0 });
+      expect(JSON.parse(run.stdout)).toEqual(inProcess);
+    } finally {
+      files.cleanup();
+    }
+  }, 120_000);
+
+  it('§8 a terminal gets a progress bar on standard error; standard output holds only the result', async () => {
+    const files = tempDir();
+    try {
+      const scenario = files.file('best.json', JSON.stringify(KNOWN_BEST));
+      const memory = memoryIO();
+      const io = { ...memory.io, stderr: { ...memory.io.stderr, isTTY: true } };
+      expect(await runCli(['tune', scenario, '--budget', 'exposed_p99<=4', '--vary', 'max_parallel=2,4', '--runs', '4', '--json'], io)).toBe(0);
+      expect(memory.stderr()).toContain('tuning');
+      expect(JSON.parse(memory.stdout())).toMatchObject({ format: 1 });
+    } finally {
+      files.cleanup();
+    }
+  });
+});

@@ -49,7 +49,8 @@ export interface CandidateFigures {
   /** Runs per release case. */
   runs: Record<string, number>;
   objective: Measure | null;
-  budgets: Array<{ budget: string; met: boolean | null } & ({ measure: Measure } | { measure: null })>;
+  /** Each budget as written, the metric it reads, whether the figures meet it (null: no data), and the figure. */
+  budgets: Array<{ budget: string; metric: string; met: boolean | null; measure: Measure | null }>;
   /** For the Pareto front: duration against exposure of a bad release. */
   exposure: Measure | null;
 }
@@ -203,7 +204,7 @@ function dropSlower(states: State[], view: (state: State) => CaseView, objective
 function figuresOf(state: State, view: CaseView, caseNames: string[], objective: Metric, budgets: readonly Budget[]): CandidateFigures {
   const measured = budgets.map((budget) => {
     const measure = budget.metric.measure(view);
-    return { budget: budget.text, met: measure === null ? null : meets(budget, measure.value), measure };
+    return { budget: budget.text, metric: budget.metric.key, met: measure === null ? null : meets(budget, measure.value), measure };
   });
   let status = state.status;
   let reason = state.reason;
@@ -220,7 +221,7 @@ function figuresOf(state: State, view: CaseView, caseNames: string[], objective:
     reason,
     runs: Object.fromEntries(caseNames.map((name, index) => [name, state.records[index]!.length])),
     objective: objective.measure(view),
-    budgets: measured as CandidateFigures['budgets'],
+    budgets: measured,
     exposure,
   };
 }

@@ -56,7 +56,8 @@ async function tuneScenario(args: TuneArgs, io: CliIO): Promise<number> {
   if (loaded === null) return ExitCode.BadInput;
   const { scenario, source } = loaded;
   checkMeasurable(scenario, budgets, objective);
-  const space = buildSpace(scenario.job, varies.length > 0 ? varies : defaultVaries(scenario.job, targetedCount(scenario.job, scenario.fleet)));
+  const searched = varies.length > 0 ? varies : defaultVaries(scenario.job, targetedCount(scenario.job, scenario.fleet));
+  const space = buildSpace(scenario.job, searched);
   if (!space.ok) throw new UsageError(space.message);
   if (space.candidates.length === 0) {
     throw new UsageError(`no combination of the --vary values is a valid policy for ${source}'s job${space.firstInvalid === null ? '' : ` (e.g. ${space.firstInvalid})`}`);
@@ -90,8 +91,8 @@ async function tuneScenario(args: TuneArgs, io: CliIO): Promise<number> {
       },
     }).finally(() => progress.stop());
     const seconds = (performance.now() - started) / 1000;
-    const space_ = { combinations: space.combinations, invalid: space.invalid, duplicates: space.duplicates, varied: (varies.length > 0 ? varies : defaultVaries(scenario.job, targetedCount(scenario.job, scenario.fleet))).map(describeVary) };
-    io.stdout.write(args.json ? tuneJson(result, space_, seconds) : tuneReport(source, scenario.description, result, space_, seconds, colorsFor(io.stdout, io.env)));
+    const summary = { combinations: space.combinations, invalid: space.invalid, duplicates: space.duplicates, varied: searched.map(describeVary) };
+    io.stdout.write(args.json ? tuneJson(result, summary, seconds) : tuneReport(source, scenario.description, result, summary, seconds, colorsFor(io.stdout, io.env)));
     return ExitCode.Ok;
   } catch (error) {
     if (error instanceof ScenarioRunError) throw InputError.single(source, error.message, error.path);

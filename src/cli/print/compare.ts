@@ -20,7 +20,7 @@ export function compareReport(source: string, description: string | null, compar
       ? 'one release behavior (no release cases)'
       : comparison.releases.map((release) => `${release.name}${release.probability === null ? '' : ` ${percent(release.probability)}`}`).join(', ');
   const lines = [
-    colors.bold(`${source} · ${count(comparison.policies.length, 'policy').replace('policys', 'policies')} · ${count(comparison.runs, 'run')} per release case · seeds ${comparison.seed}..${last}`),
+    colors.bold(`${source} · ${comparison.policies.length} ${comparison.policies.length === 1 ? 'policy' : 'policies'} · ${count(comparison.runs, 'run')} per release case · seeds ${comparison.seed}..${last}`),
     ...(description === null ? [] : [colors.dim(description)]),
     colors.dim(`releases: ${releases}; every policy saw the same draws (the same bad nodes, the same start delays)`),
     '',
@@ -54,7 +54,7 @@ function labelOf(row: CompareRow, comparison: Comparison): string {
 
 function cellText(row: CompareRow, cell: Cell | null, index: number): string {
   const mark = row.best.includes(index) ? ` ${BEST}` : '  ';
-  return cell === null ? `-${'  '}` : `${valueText(row.unit, cell.value)}${mark}`;
+  return cell === null ? '-  ' : `${valueText(row.unit, cell.value)}${mark}`;
 }
 
 export function valueText(unit: MetricUnit, value: number): string {

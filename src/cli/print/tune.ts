@@ -59,16 +59,10 @@ function candidateBlock(figure: CandidateFigures, result: TuneResult, colors: Co
   const lines = [`  ${result.objective}: ${withInterval(result.objective, figure.objective)}   runs: ${runs}`];
   for (const entry of figure.budgets) {
     const mark = entry.met === null ? '?' : entry.met ? colors.green('ok') : colors.red('MISS');
-    const metric = entry.budget.split(/[<>=]/)[0]!;
-    const key = metricKeyOf(entry.budget, metric);
-    lines.push(`  ${entry.budget.padEnd(24)} ${mark.padEnd(4)} ${withInterval(key, entry.measure)}`);
+    lines.push(`  ${entry.budget.padEnd(24)} ${mark.padEnd(4)} ${withInterval(entry.metric, entry.measure)}`);
   }
   if (figure.reason !== null && figure.status !== 'meets') lines.push(colors.dim(`  ${figure.reason}`));
   return lines;
-}
-
-function metricKeyOf(budget: string, metric: string): string {
-  return budget.trim().endsWith('%') && /^exposed_p(50|99)$/.test(metric) ? metric.replace('exposed_', 'exposed_pct_') : metric;
 }
 
 function withInterval(key: string, measure: Measure | null): string {
