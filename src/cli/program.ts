@@ -13,11 +13,8 @@ import { packageVersion } from './version.js';
 const EXAMPLES = `
 Examples:
   $ fleet-rollout validate examples/jobs/log-processor-canary.yaml
-  $ fleet-rollout validate - --json < job.yaml
   $ fleet-rollout targets examples/jobs/log-processor.yaml --fleet examples/fleets/production.yaml
   $ fleet-rollout simulate simulations/canary-production.yaml --runs 200 --json
-  $ fleet-rollout compare simulations/choose-canary.yaml --policy a.yaml --policy b.yaml
-  $ fleet-rollout tune simulations/choose-canary.yaml --budget 'exposed_p99<=2%' --budget 'false_abort<=1%'
 
 Exit codes: 0 success, 1 the run itself broke, 2 bad input (messages on standard error).
 FILE may be "-" for standard input.`;
@@ -38,7 +35,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 
 function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
   const program = new Command('fleet-rollout')
-    .description('Plan and rehearse rollouts of jobs to fleets of edge nodes: validate JobSpecs, list targeted nodes, simulate rollouts.')
+    .description('Plan and rehearse rollouts of jobs to fleets of edge nodes: validate JobSpecs, list targeted nodes, simulate rollouts, compare and tune policies.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .helpCommand('help [command]', 'show help for a command')
@@ -148,7 +145,7 @@ Example:
 
   program
     .command('compare')
-    .summary('compare rollout policies on the same random draws')
+    .summary('compare rollout policies on the same draws')
     .description('Run a scenario under several policies (JobSpecs or deployment blocks) on the same random draws and show their figures side by side.')
     .argument('<scenario>', 'scenario file (YAML or JSON), or "-" for standard input')
     .option('--policy <file>', 'a JobSpec or a deployment block (repeat for each policy)', collect, [])
