@@ -73,7 +73,7 @@ function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
 
   program
     .command('targets')
-    .summary('list the nodes a JobSpec targets on a fleet, in rollout order')
+    .summary('the nodes a JobSpec targets, in rollout order')
     .description('List the nodes a JobSpec would target on a fleet, in rollout order (connected nodes matching its selector).')
     .argument('<file>', 'JobSpec file, or "-" for standard input')
     .requiredOption('--fleet <fleet>', 'a fleet block file ({nodes, groups}) or a scenario with a fleet key')
