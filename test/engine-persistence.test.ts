@@ -98,22 +98,25 @@ describe('crash safety: snapshot and restore', () => {
 });
 
 describe('crash safety: journal', () => {
-  it('each input is journaled before it is acted on', () => {
-    let engine: Engine | undefined;
-    const seen: { input: string; deployments: number }[] = [];
+  it('§7a: each input is durable before any of its executor calls or events goes out', () => {
+    const executor = new RecordingExecutor();
+    let created = 0;
+    const seen: { input: string; starts: number; created: number }[] = [];
     const store: Store = {
       load: () => ({ snapshot: null, journal: [] }),
-      append: (entry) => seen.push({ input: entry.input.type, deployments: engine?.deployments().length ?? 0 }),
+      append: (entry) => seen.push({ input: entry.input.type, starts: executor.starts.length, created }),
       compact: () => {},
     };
-    const clock = new VirtualClock();
-    engine = createEngine({ executor: new RecordingExecutor(), clock, store });
+    const engine = createEngine({ executor, clock: new VirtualClock(), store });
+    engine.on('deployment.created', () => created++);
     engine.upsertNode(nodes(1)[0]!);
     engine.submit(jobSpec());
     expect(seen).toEqual([
-      { input: 'node.upsert', deployments: 0 },
-      { input: 'submit', deployments: 0 },
+      { input: 'node.upsert', starts: 0, created: 0 },
+      { input: 'submit', starts: 0, created: 0 },
     ]);
+    expect(executor.starts).toHaveLength(1);
+    expect(created).toBe(1);
   });
 
   it('timer firings are journaled with the time they fired', () => {

@@ -24,8 +24,9 @@ import { jobKey, matcherFor, onCommand, onSubmit } from './deployments.js';
 import { offerCapacity } from './effects.js';
 import { newEngineCore, type EngineCore } from './engineCore.js';
 import { CommandError } from './errors.js';
+import { checkCommandInput, checkConnected, checkExecutionReport, checkHealthReport, checkNode, checkNodeId, checkSpec } from './inputCheck.js';
 import { EngineTimers } from './engineTimers.js';
-import { onConnected, onRemove, onUpsert } from './inventory.js';
+import { changesNothing, onConnected, onRemove, onUpsert } from './inventory.js';
 import { Outbox } from './outbox.js';
 import { loadState, reissueInFlight, snapshotOf } from './persistence.js';
 import type { Clock, Executor, JournalEntry, Store } from './ports.js';
@@ -34,6 +35,7 @@ import { asEngineState } from './snapshot.js';
 import { statusOf } from './status.js';
 import type {
   DeploymentStatus,
+  EngineError,
   EngineEvents,
   EngineInput,
   EngineOptions,
@@ -57,6 +59,7 @@ export interface EnginePorts {
 export const DEFAULT_COMPACT_EVERY = 10_000;
 
 type Listener = (...args: unknown[]) => void;
+type EventName = keyof EngineEvents;
 
 export class Engine {
   readonly ignoredReports: Record<IgnoredReason, number>;
@@ -78,8 +81,15 @@ export class Engine {
     timer: { type: 'timer', deployment: '', kind: 'deadline', node: null } as Extract<EngineInput, { type: 'timer' }>,
   };
 
+  /** Each listener as registered, by event, and the guard the emitter calls instead (§7a: a throwing listener is reported, not thrown). */
+  private readonly guards = new Map<EventName, Map<Listener, Listener>>();
+  /** Journal entries recovery could not apply: reported on `error` and skipped. */
+  readonly quarantined: { index: number; entry: JournalEntry; error: string }[] = [];
+
   private processing = false;
   private disposed = false;
+  /** The store refused an append: the state in memory is ahead of the store, so the engine takes no more input. */
+  private broken: Error | null = null;
   private sinceCompact = 0;
 
   /** Use `createEngine`, `openEngine` or `Engine.restore`. */
@@ -95,8 +105,9 @@ export class Engine {
       input.node = node;
       this.accept(input);
     });
-    this.core = newEngineCore(new Outbox(ports.executor, this.emitter), timers, options.maxConcurrentUpdates ?? 0);
+    this.core = newEngineCore(new Outbox(ports.executor, this.emitter, (error) => this.reportError(error)), timers, options.maxConcurrentUpdates ?? 0);
     this.ignoredReports = this.core.ignoredReports;
+    if (options.onError !== undefined) this.on('error', options.onError);
   }
 
   /** Rebuilds an engine from `snapshot()` and re-arms its timers on the given clock. Starts nothing. */
@@ -121,77 +132,115 @@ export class Engine {
 
   // ---- events -------------------------------------------------------------
 
+  /** §7a: a listener that throws is reported on `error` (with the event's name) and the engine carries on. */
   on<K extends keyof EngineEvents>(event: K, fn: EngineEvents[K]): this {
-    this.emitter.on(event, fn as Listener);
+    this.emitter.on(event, this.guard(event, fn as Listener));
     return this;
   }
 
   once<K extends keyof EngineEvents>(event: K, fn: EngineEvents[K]): this {
-    this.emitter.once(event, fn as Listener);
+    this.emitter.once(event, this.guard(event, fn as Listener));
     return this;
   }
 
   off<K extends keyof EngineEvents>(event: K, fn?: EngineEvents[K]): this {
-    this.emitter.off(event, fn as Listener | undefined);
+    const guards = this.guards.get(event);
+    if (fn === undefined) {
+      guards?.clear();
+      this.emitter.off(event);
+    } else {
+      const guard = guards?.get(fn as Listener);
+      if (guard !== undefined) this.emitter.off(event, guard);
+    }
     return this;
+  }
+
+  private guard(event: EventName, fn: Listener): Listener {
+    let guards = this.guards.get(event);
+    if (guards === undefined) this.guards.set(event, (guards = new Map()));
+    let guard = guards.get(fn);
+    if (guard === undefined) {
+      guard = (...args: unknown[]) => {
+        try {
+          fn(...args);
+        } catch (error) {
+          if (event === 'error') console.error('fleet-rollout: an error listener threw:', error);
+          else this.reportError({ source: 'listener', event, error });
+        }
+      };
+      guards.set(fn, guard);
+    }
+    return guard;
+  }
+
+  /** The `error` channel; with nobody listening the error goes to stderr, never up the caller's stack. */
+  private reportError(e: Omit<EngineError, 'at' | 'message'>): void {
+    const error: EngineError = { at: this.core.now, message: e.error instanceof Error ? e.error.message : String(e.error), ...e };
+    if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', error);
+    else console.error(`fleet-rollout: ${error.source}${error.event === undefined ? '' : ` (${error.event})`}: ${error.message}`);
   }
 
   // ---- inputs -------------------------------------------------------------
 
   /** §1: a new version when the normalized spec differs from the current one; `unchanged` otherwise. */
+  // Each input is checked first (inputCheck.ts, §7a): a malformed one throws an `InputError` and is not recorded.
+
+  /** §1: a new version when the normalized spec differs from the current one; `unchanged` otherwise (and not journaled). */
   submit(spec: JobSpec): SubmitResult {
+    const checked = checkSpec(spec);
     // A spec the engine cannot compute with (bad duration or selector) throws here, before it is journaled.
-    rolloutPolicy(spec);
-    matcherFor(this.core, jobKey(spec), spec);
-    return this.accept({ type: 'submit', spec }) as SubmitResult;
+    rolloutPolicy(checked);
+    matcherFor(this.core, jobKey(checked), checked);
+    return this.accept({ type: 'submit', spec: checked }) as SubmitResult;
   }
 
   upsertNode(node: FleetNode): void {
-    // Frozen labels (the fleet generator shares one object among many nodes) cannot change under the engine: no copy.
-    const labels = Object.isFrozen(node.labels) ? node.labels : { ...node.labels };
-    this.accept({ type: 'node.upsert', node: { id: node.id, labels, connected: node.connected } });
+    this.accept({ type: 'node.upsert', node: checkNode(node) });
   }
 
   removeNode(id: string): void {
-    this.accept({ type: 'node.remove', node: id });
+    this.accept({ type: 'node.remove', node: checkNodeId(id, 'removeNode') });
   }
 
   setConnected(id: string, connected: boolean): void {
-    this.accept({ type: 'node.connected', node: id, connected });
+    this.accept({ type: 'node.connected', ...checkConnected(id, connected) });
   }
 
   reportExecution(report: ExecutionReport): void {
-    if (this.store !== null) return void this.accept({ type: 'report.execution', report });
-    this.unjournaled.execution.report = report;
+    const checked = checkExecutionReport(report);
+    if (this.store !== null) return void this.accept({ type: 'report.execution', report: checked });
+    this.unjournaled.execution.report = checked;
     this.accept(this.unjournaled.execution);
   }
 
   reportHealth(report: HealthReport): void {
-    if (this.store !== null) return void this.accept({ type: 'report.health', report });
-    this.unjournaled.health.report = report;
+    const checked = checkHealthReport(report);
+    if (this.store !== null) return void this.accept({ type: 'report.health', report: checked });
+    this.unjournaled.health.report = checked;
     this.accept(this.unjournaled.health);
   }
 
+  // Commands: a refused one (CommandError) changes nothing and is not journaled.
+
   pause(job: string): void {
-    this.accept({ type: 'command', command: { type: 'pause', job } });
+    this.accept({ type: 'command', command: checkCommandInput('pause', job) });
   }
 
   resume(job: string): void {
-    this.accept({ type: 'command', command: { type: 'resume', job } });
+    this.accept({ type: 'command', command: checkCommandInput('resume', job) });
   }
 
   promote(job: string): void {
-    this.accept({ type: 'command', command: { type: 'promote', job } });
+    this.accept({ type: 'command', command: checkCommandInput('promote', job) });
   }
 
   abort(job: string): void {
-    this.accept({ type: 'command', command: { type: 'abort', job } });
+    this.accept({ type: 'command', command: checkCommandInput('abort', job) });
   }
 
   /** §7: a new deployment of kind `rollback` toward `version` (default: the last completed one). */
   rollback(job: string, version?: number): SubmitResult {
-    const command: OperatorCommand = version === undefined ? { type: 'rollback', job } : { type: 'rollback', job, version };
-    return this.accept({ type: 'command', command }) as SubmitResult;
+    return this.accept({ type: 'command', command: checkCommandInput('rollback', job, version) }) as SubmitResult;
   }
 
   // ---- inspection ---------------------------------------------------------
@@ -226,22 +275,42 @@ export class Engine {
 
   // ---- input handling -----------------------------------------------------
 
-  /** The one way in: journals the input (when there is a store), acts on it, then delivers executor calls and events. */
+  /**
+   * The one way in: acts on the input, journals it (when there is a store and
+   * it changed something), then delivers executor calls and events. Write-ahead
+   * holds for what leaves the engine: nothing is delivered before its input is
+   * durable. An input that changes nothing (unchanged submit or node, refused
+   * command) is not journaled: replay would do nothing with it either.
+   */
   private accept(input: EngineInput): unknown {
     this.enter(input.type);
     try {
       this.core.now = this.clock.now();
-      this.store?.append({ at: this.core.now, input });
+      if (changesNothing(this.core, input)) return undefined;
+      const mark = this.core.outbox.mark;
       const result = this.dispatch(input);
       offerCapacity(this.core);
+      if (this.store !== null && !(input.type === 'submit' && (result as SubmitResult).unchanged)) this.append({ at: this.core.now, input }, mark);
       return result;
     } finally {
       this.leave();
     }
   }
 
+  private append(entry: JournalEntry, mark: number): void {
+    try {
+      this.store!.append(entry);
+    } catch (error) {
+      // The state in memory already holds the input: deliver none of its effects and take no more input.
+      this.broken = error as Error;
+      this.core.outbox.discardFrom(mark);
+      throw error;
+    }
+  }
+
   private enter(type: EngineInput['type']): void {
     if (this.disposed) throw new CommandError('disposed', 'the engine was disposed; open a new one');
+    if (this.broken !== null) throw new Error(`the store failed (${this.broken.message}); the engine takes no more input: open it again from the store`);
     if (this.processing) throw new Error(`engine re-entered while handling an input (${type})`);
     this.processing = true;
   }
@@ -252,20 +321,28 @@ export class Engine {
     this.core.outbox.deliver();
   }
 
-  /** Journal entries handled again at their own time, with nothing going out; refused commands are refused again. */
+  /**
+   * Journal entries handled again at their own time, with nothing going out;
+   * refused commands (journaled by older builds) are refused again. An entry
+   * that cannot be applied (malformed, or it throws) is quarantined: reported
+   * on `error`, kept in `quarantined`, and skipped, so recovery never fails
+   * because of something once accepted (§7a).
+   */
   private replay(journal: JournalEntry[]): void {
     this.core.outbox.muted = true;
     this.core.timers.scheduling = false;
     try {
-      for (const entry of journal) {
+      journal.forEach((entry, index) => {
         this.core.now = entry.at;
         try {
-          this.dispatch(entry.input);
+          this.dispatch(recheck(entry.input));
         } catch (error) {
-          if (!(error instanceof CommandError)) throw error;
+          if (error instanceof CommandError) return;
+          this.quarantined.push({ index, entry, error: (error as Error).message });
+          this.reportError({ source: 'journal', error, entry: index });
         }
         offerCapacity(this.core);
-      }
+      });
     } finally {
       this.core.outbox.muted = false;
     }
@@ -293,9 +370,24 @@ export class Engine {
     }
   }
 
-
   private compact(): void {
     this.sinceCompact = 0;
     this.store?.compact(this.snapshot());
+  }
+}
+
+/** A journaled input checked as it was at the boundary: entries written before the checks existed may be malformed. */
+function recheck(input: EngineInput): EngineInput {
+  switch (input.type) {
+    case 'report.health':
+      return { type: input.type, report: checkHealthReport(input.report) };
+    case 'report.execution':
+      return { type: input.type, report: checkExecutionReport(input.report) };
+    case 'node.upsert':
+      return { type: input.type, node: checkNode(input.node) };
+    case 'submit':
+      return { type: input.type, spec: checkSpec(input.spec) };
+    default:
+      return input;
   }
 }

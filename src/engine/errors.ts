@@ -19,3 +19,19 @@ export class CommandError extends Error {
     super(message);
   }
 }
+
+/**
+ * §7a: an input of the wrong shape or type, refused before it is recorded.
+ * `input` names the call (`reportHealth`, `upsertNode` ...), `field` the
+ * offending field (`healthy`, `labels.zone`; empty for the input itself).
+ */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+  constructor(
+    readonly input: string,
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`${input}: ${field === '' ? 'the input' : field} ${reason}`);
+  }
+}

@@ -19,7 +19,7 @@ export function openEngine(ports: EnginePorts & { store: Store }, options?: Engi
 
 export { Engine, DEFAULT_COMPACT_EVERY, type EnginePorts } from './engine.js';
 export { sameSpec } from './sameSpec.js';
-export { CommandError, type CommandErrorCode } from './errors.js';
+export { CommandError, InputError, type CommandErrorCode } from './errors.js';
 export { DEFAULT_REVERT_DEADLINE_MS, isAtRest, isLive, isTerminal, beginsRollback, waitsForOperator } from '../../machines/index.js';
 export { MemoryStore } from './store/memoryStore.js';
 export { RealClock } from './clocks/realClock.js';

@@ -6,6 +6,30 @@
 import type { FleetNode } from '../selector/types.js';
 import { send, slots } from './effects.js';
 import { latestOf, type EngineCore } from './engineCore.js';
+import type { EngineInput } from './types.js';
+
+/** An inventory input that would change nothing (same node again, unknown node removed, connection unchanged): not journaled. */
+export function changesNothing(core: EngineCore, input: EngineInput): boolean {
+  switch (input.type) {
+    case 'node.upsert': {
+      const known = core.nodes.get(input.node.id);
+      return known !== undefined && known.connected === input.node.connected && sameLabels(known.labels, input.node.labels);
+    }
+    case 'node.remove':
+      return !core.nodes.has(input.node);
+    case 'node.connected': {
+      const known = core.nodes.get(input.node);
+      return known === undefined || known.connected === input.connected;
+    }
+    default:
+      return false;
+  }
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
 
 export function onUpsert(core: EngineCore, node: FleetNode): void {
   core.nodes.set(node.id, node);

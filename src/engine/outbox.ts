@@ -3,10 +3,13 @@
  * changed the state completely, then delivered in order. An executor or
  * listener may call the engine back during delivery: that input is handled at
  * once and its own calls and events queue behind the ones being delivered.
+ * An executor call or listener that throws is reported (`onError`) and the
+ * delivery goes on (§7a): it cannot undo the input nor hold back the calls
+ * behind it.
  */
 import type { EventEmitter } from 'eventemitter3';
 import type { ExecutionRequest, Executor } from './ports.js';
-import type { EngineEvents } from './types.js';
+import type { EngineError, EngineEvents } from './types.js';
 
 export type StopRequest = Parameters<Executor['stop']>[0];
 
@@ -26,6 +29,7 @@ export class Outbox {
   constructor(
     private readonly executor: Executor,
     private readonly emitter: EventEmitter,
+    private readonly onError: (error: Omit<EngineError, 'at' | 'message'>) => void,
   ) {}
 
   emit<K extends keyof EngineEvents>(name: K, payload: Parameters<EngineEvents[K]>[0]): void {
@@ -49,6 +53,16 @@ export class Outbox {
     if (!this.muted) this.items.push(STOP, request);
   }
 
+  /** Where the next item will go: `discardFrom` drops what an input queued after it. */
+  get mark(): number {
+    return this.items.length;
+  }
+
+  /** The input that queued these could not be made durable: none of it may go out. */
+  discardFrom(mark: number): void {
+    this.items.length = Math.max(mark, this.head);
+  }
+
   deliver(): void {
     if (this.delivering) return;
     this.delivering = true;
@@ -57,9 +71,13 @@ export class Outbox {
         const tag = this.items[this.head] as Tag;
         const item = this.items[this.head + 1];
         this.head += 2;
-        if (tag === START) this.executor.start(item as ExecutionRequest);
-        else if (tag === STOP) this.executor.stop(item as StopRequest);
-        else this.emitter.emit(tag, item);
+        try {
+          if (tag === START) this.executor.start(item as ExecutionRequest);
+          else if (tag === STOP) this.executor.stop(item as StopRequest);
+          else this.emitter.emit(tag, item); // listeners are guarded one by one (Engine.on)
+        } catch (error) {
+          this.onError({ source: 'executor', event: tag === START ? 'start' : 'stop', error });
+        }
       }
       // Emptied by `pop`: `length = 0` would drop the backing store, allocated again by the next input.
       while (this.items.length > 0) this.items.pop();

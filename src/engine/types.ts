@@ -66,6 +66,19 @@ export interface EngineEvents {
   decision: (e: { at: number; deployment: string; action: string; reason: string; node?: string }) => void;
   /** A report that changed nothing: stale version, unknown node or job, duplicate. */
   'report.ignored': (e: { at: number; node: string; job: string; reason: IgnoredReason }) => void;
+  /** §7a: something outside the engine failed and the engine carried on: a listener or the executor threw, or a journal entry was quarantined. */
+  error: (e: EngineError) => void;
+}
+
+export interface EngineError {
+  at: number;
+  /** `listener`: a listener threw (`event` names what it heard); `executor`: a `start`/`stop` call threw; `journal`: recovery skipped entry `entry`. */
+  source: 'listener' | 'executor' | 'journal';
+  event?: string;
+  /** Index of the quarantined journal entry, from the oldest replayed. */
+  entry?: number;
+  error: unknown;
+  message: string;
 }
 
 export interface DeploymentStatus {
@@ -123,4 +136,6 @@ export interface EngineOptions {
   maxConcurrentUpdates?: number;
   /** With a store: inputs between two compactions of the journal into a snapshot (default 10,000). */
   compactEvery?: number;
+  /** Listens on `error` from the start, so errors found while recovering from a store (quarantined entries) are heard too. */
+  onError?: (e: EngineError) => void;
 }

@@ -21,6 +21,7 @@
  * a waiting opener lock the old file while a third one locks a new one.
  */
 import Database from 'better-sqlite3';
+import { z } from 'zod';
 import type { JournalEntry, Store } from '../ports.js';
 import type { EngineSnapshot } from '../types.js';
 
@@ -53,6 +54,17 @@ export interface SqliteStoreOptions {
   synchronous?: 'full' | 'normal';
 }
 
+const optionsSchema = z.strictObject({ synchronous: z.enum(['full', 'normal']).optional() });
+
+/** A typo (`{synchronous: 'FULL'}`, `{sync: 'full'}`) is an error naming the field, never a silent default. */
+function checkOptions(file: string, options: unknown): SqliteStoreOptions {
+  const result = optionsSchema.safeParse(options ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
+  throw new StoreFileError(file, `SqliteStore option ${field}: ${issue.message}`);
+}
+
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   /** Held open, inside its exclusive transaction, until `close`. */
@@ -65,12 +77,13 @@ export class SqliteStore implements Store {
     readonly file: string,
     options: SqliteStoreOptions = {},
   ) {
+    const { synchronous = 'full' } = checkOptions(file, options);
     this.db = openDatabase(file);
     let lock: Database.Database | null = null;
     try {
       const kind = identify(this.db, file);
       lock = acquireWriterLock(file);
-      prepareFile(this.db, kind, options.synchronous ?? 'full');
+      prepareFile(this.db, kind, synchronous);
     } catch (error) {
       lock?.close();
       this.db.close();

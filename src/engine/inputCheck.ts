@@ -1,0 +1,80 @@
+/**
+ * §7a: every input is checked at the boundary, before it is journaled, so a
+ * malformed one leaves no trace in the store. Each check returns a fresh
+ * copy holding only the known fields (what is journaled is what was checked;
+ * the caller may reuse its object) or throws an `InputError` naming the
+ * input and the field.
+ */
+import { z } from 'zod';
+import { validateJobSpec } from '../spec/validate.js';
+import type { FleetNode } from '../selector/types.js';
+import type { JobSpec } from '../spec/types.js';
+import { InputError } from './errors.js';
+import type { ExecutionReport, ExecutionStatus, HealthReport, OperatorCommand } from './types.js';
+
+const EXECUTION_STATUSES = ['started', 'succeeded', 'failed'] as const satisfies readonly ExecutionStatus[];
+
+const name = z.string().min(1, 'must be a non-empty string');
+// Any integer: a report for a version not being rolled out is counted as ignored (§4), a rollback to one that does not exist is refused by the command.
+const version = z.int();
+
+const healthReport = z.object({
+  node: name,
+  job: name,
+  version,
+  healthy: z.boolean(),
+  error_rate: z.number().min(0).optional(),
+});
+
+const executionReport = z.object({ node: name, job: name, version, status: z.enum(EXECUTION_STATUSES) });
+
+const fleetNode = z.object({ id: name, labels: z.record(z.string(), z.string()), connected: z.boolean() });
+
+const jobCommand = z.object({ job: name });
+const rollbackCommand = z.object({ job: name, version: version.optional() });
+
+function check<T extends z.ZodType>(schema: T, value: unknown, input: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const reason = issue.code === 'invalid_type' && issue.path.length > 0 && issue.input === undefined ? 'is required' : issue.message;
+  throw new InputError(input, issue.path.join('.'), reason.replace(/^Invalid input: /, 'must be: '));
+}
+
+export function checkHealthReport(report: unknown): HealthReport {
+  const checked = check(healthReport, report, 'reportHealth');
+  if (checked.error_rate === undefined) delete checked.error_rate;
+  return checked as HealthReport;
+}
+
+export function checkExecutionReport(report: unknown): ExecutionReport {
+  return check(executionReport, report, 'reportExecution');
+}
+
+export function checkNode(node: unknown, input = 'upsertNode'): FleetNode {
+  return check(fleetNode, node, input);
+}
+
+export function checkNodeId(id: unknown, input: string): string {
+  return check(z.object({ node: name }), { node: id }, input).node;
+}
+
+export function checkConnected(id: unknown, connected: unknown): { node: string; connected: boolean } {
+  return check(z.object({ node: name, connected: z.boolean() }), { node: id, connected }, 'setConnected');
+}
+
+export function checkCommandInput(command: OperatorCommand['type'], job: unknown, rollbackVersion?: unknown): OperatorCommand {
+  if (command === 'rollback') {
+    const checked = check(rollbackCommand, { job, version: rollbackVersion }, 'rollback');
+    return checked.version === undefined ? { type: 'rollback', job: checked.job } : { type: 'rollback', job: checked.job, version: checked.version };
+  }
+  return { type: command, job: check(jobCommand, { job }, command).job };
+}
+
+/** A JobSpec must pass contract §2's validator; the engine keeps its normalized form. */
+export function checkSpec(spec: unknown): JobSpec {
+  const result = validateJobSpec(spec);
+  if (result.valid) return result.spec;
+  const problem = result.errors[0]!;
+  throw new InputError('submit', problem.path, problem.message);
+}
