@@ -28,7 +28,7 @@ import { checkCommandInput, checkConnected, checkExecutionReport, checkHealthRep
 import { EngineTimers } from './engineTimers.js';
 import { changesNothing, onConnected, onRemove, onUpsert } from './inventory.js';
 import { Outbox } from './outbox.js';
-import { loadState, reissueInFlight, snapshotOf } from './persistence.js';
+import { loadState, reissueInFlight, resumeAfterDowntime, snapshotOf } from './persistence.js';
 import type { Clock, Executor, JournalEntry, Store } from './ports.js';
 import { onExecution, onHealth, onTimer } from './routing.js';
 import { asEngineState } from './snapshot.js';
@@ -54,6 +54,9 @@ export interface EnginePorts {
   /** Default: none (no journaling). */
   store?: Store;
 }
+
+/** How often the store records that the engine is alive: recovery knows the downtime to within this (§4 v1.1). */
+export const DEFAULT_HEARTBEAT_MS = 1000;
 
 /** Inputs between two compactions of the journal into a snapshot (bounds the journal). */
 export const DEFAULT_COMPACT_EVERY = 10_000;
@@ -91,6 +94,7 @@ export class Engine {
   /** The store refused an append: the state in memory is ahead of the store, so the engine takes no more input. */
   private broken: Error | null = null;
   private sinceCompact = 0;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
 
   /** Use `createEngine`, `openEngine` or `Engine.restore`. */
   constructor(ports: EnginePorts, options: EngineOptions = {}) {
@@ -108,6 +112,31 @@ export class Engine {
     this.core = newEngineCore(new Outbox(ports.executor, this.emitter, (error) => this.reportError(error)), timers, options.maxConcurrentUpdates ?? 0);
     this.ignoredReports = this.core.ignoredReports;
     if (options.onError !== undefined) this.on('error', options.onError);
+    this.startHeartbeat(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  }
+
+  /**
+   * A real interval, not the clock port: it measures the life of this process.
+   * Unref'd, so an idle engine does not keep the process up; a store that
+   * fails (e.g. closed) stops it, and the error is reported.
+   */
+  private startHeartbeat(everyMs: number): void {
+    const store = this.store;
+    if (store?.heartbeat === undefined || everyMs <= 0) return;
+    this.heartbeat = setInterval(() => {
+      try {
+        if (!this.processing) store.heartbeat!(this.clock.now());
+      } catch (error) {
+        this.stopHeartbeat();
+        this.reportError({ source: 'store', event: 'heartbeat', error });
+      }
+    }, everyMs);
+    this.heartbeat.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.heartbeat = null;
   }
 
   /** Rebuilds an engine from `snapshot()` and re-arms its timers on the given clock. Starts nothing. */
@@ -120,13 +149,18 @@ export class Engine {
 
   /** Used by `openEngine`: loads the store's snapshot, replays its journal silently, re-arms timers and re-issues starts. */
   static recover(ports: EnginePorts & { store: Store }, options?: EngineOptions): Engine {
-    const { snapshot, journal } = ports.store.load();
+    const { snapshot, journal, heartbeat } = ports.store.load();
     const engine = new Engine(ports, options);
-    if (snapshot !== null) loadState(engine.core, asEngineState(snapshot));
+    const state = snapshot === null ? null : asEngineState(snapshot);
+    if (state !== null) loadState(engine.core, state);
     engine.replay(journal);
+    // The engine was last known alive at its latest heartbeat, journal entry or snapshot.
+    const stoppedAt = Math.max(heartbeat ?? -Infinity, journal.at(-1)?.at ?? -Infinity, state?.at ?? -Infinity);
+    engine.core.now = engine.clock.now();
+    const moved = Number.isFinite(stoppedAt) && resumeAfterDowntime(engine.core, stoppedAt, engine.core.now);
     engine.core.timers.scheduleAll();
     reissueInFlight(engine.core, ports.executor);
-    if (journal.length > 0) engine.compact();
+    if (journal.length > 0 || moved) engine.compact();
     return engine;
   }
 
@@ -269,6 +303,7 @@ export class Engine {
   /** Cancels every timer and stops every room; the engine accepts no more input. */
   dispose(): void {
     this.disposed = true;
+    this.stopHeartbeat();
     this.core.timers.cancelAll();
     for (const room of this.core.rooms.values()) room.stop();
   }

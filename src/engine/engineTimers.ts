@@ -104,6 +104,18 @@ export class EngineTimers {
     for (const timer of waiting) this.schedule(timer);
   }
 
+  /** Moves every node timer (not yet on the clock) to `due(timer)`; queue and total stay. True when one moved. */
+  resume(due: (timer: TimerEntry) => number): boolean {
+    let moved = false;
+    for (const timer of this.live()) {
+      if (timer.node === null || timer.handle !== null) continue;
+      const at = due(timer);
+      if (at !== timer.at) moved = true;
+      timer.at = at;
+    }
+    return moved;
+  }
+
   cancelAll(): void {
     for (const timer of this.live()) {
       if (timer.handle !== null) this.clock.cancel(timer.handle);

@@ -4,6 +4,8 @@
  * booked but not armed), and `reissueInFlight` starts again, after a crash,
  * whatever was still running.
  */
+import { FLAG } from '../../machines/context.js';
+import { rolloutPolicy } from '../../machines/index.js';
 import { frozenCopy, restoreRoom } from './deployments.js';
 import { specOf, type EngineCore } from './engineCore.js';
 import { startRequest } from './executions.js';
@@ -20,6 +22,7 @@ export function snapshotOf(core: EngineCore): EngineSnapshot {
     timers: core.timers.toJSON(),
     deploymentSeq: core.deploymentSeq,
     ignoredReports: { ...core.ignoredReports },
+    at: core.now,
   };
   return state as unknown as EngineSnapshot;
 }
@@ -31,6 +34,35 @@ export function loadState(core: EngineCore, state: EngineState): void {
   core.timers.load(state.timers);
   core.deploymentSeq = state.deploymentSeq;
   Object.assign(core.ignoredReports, state.ignoredReports);
+}
+
+/**
+ * §4 v1.1, the engine's downtime is nobody's time: node timers (deadline,
+ * streak, execution timeout, revert deadline) resume with the time they had
+ * left at `stoppedAt`, so they move later by the downtime; queue and total
+ * timeouts are wall-clock budgets and stay. A node whose start may not have
+ * been delivered (nothing heard from its execution yet: no execution status,
+ * no passing streak) gets its start again, and its timers run from now.
+ * Returns whether any timer moved.
+ */
+export function resumeAfterDowntime(core: EngineCore, stoppedAt: number, now: number): boolean {
+  const downtime = Math.max(0, now - stoppedAt);
+  const unheard = new Map<string, { deadline: number; execution: number; revert: number }>();
+  for (const { view: d } of core.rooms.values()) {
+    const spec = specOf(core, d.job, d.version);
+    let policy: ReturnType<typeof rolloutPolicy> | undefined;
+    for (const [node, record] of d.nodes) {
+      if ((record.state !== 'updating' && record.state !== 'reverting') || (record.flags & (FLAG.started | FLAG.succeeded | FLAG.failed | FLAG.streak)) !== 0) continue;
+      policy ??= rolloutPolicy(spec);
+      unheard.set(`${d.id}\u0000${node}`, { deadline: policy.deadlineMs, execution: policy.executionTimeoutMs, revert: policy.revertDeadlineMs });
+    }
+  }
+  return core.timers.resume((timer) => {
+    const fromStart = unheard.get(`${timer.deployment}\u0000${timer.node}`);
+    if (fromStart === undefined) return timer.at + downtime;
+    const ms = timer.kind === 'deadline' ? fromStart.deadline : timer.kind === 'execution' ? fromStart.execution : timer.kind === 'revert' ? fromStart.revert : null;
+    return ms === null ? timer.at + downtime : now + ms;
+  });
 }
 
 /** After a crash: every execution still in flight is started again (same id; executors treat it as idempotent). */

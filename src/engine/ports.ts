@@ -41,8 +41,15 @@ export interface Executor {
  * before acting on it, so a crash loses nothing.
  */
 export interface Store {
-  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[] };
+  /** `heartbeat`: the last time written by `heartbeat` (absent when the store keeps none). */
+  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[]; heartbeat?: number | null };
   append(entry: JournalEntry): void;
+  /**
+   * Records that the engine was alive at `at` (clock ms), so that recovery
+   * knows when it stopped (§4 v1.1 downtime). Optional: without it the last
+   * journal entry's time is used.
+   */
+  heartbeat?(at: number): void;
   /** Replace the snapshot and drop the journal entries it covers. */
   compact(snapshot: EngineSnapshot): void;
   close?(): void;

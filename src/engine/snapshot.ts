@@ -31,6 +31,8 @@ export interface EngineState {
   timers: EngineTimersSnapshot;
   deploymentSeq: number;
   ignoredReports: Record<string, number>;
+  /** Clock time the snapshot was taken: the engine was alive then (§4 v1.1 downtime). Absent in older snapshots. */
+  at?: number;
 }
 
 export function asEngineState(snapshot: EngineSnapshot): EngineState {

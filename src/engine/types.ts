@@ -73,7 +73,7 @@ export interface EngineEvents {
 export interface EngineError {
   at: number;
   /** `listener`: a listener threw (`event` names what it heard); `executor`: a `start`/`stop` call threw; `journal`: recovery skipped entry `entry`. */
-  source: 'listener' | 'executor' | 'journal';
+  source: 'listener' | 'executor' | 'journal' | 'store';
   event?: string;
   /** Index of the quarantined journal entry, from the oldest replayed. */
   entry?: number;
@@ -138,4 +138,6 @@ export interface EngineOptions {
   compactEvery?: number;
   /** Listens on `error` from the start, so errors found while recovering from a store (quarantined entries) are heard too. */
   onError?: (e: EngineError) => void;
+  /** With a store that keeps one: how often (real ms) it records that the engine is alive (default 1000; 0: never). Recovery counts downtime from the last record. */
+  heartbeatMs?: number;
 }

@@ -8,6 +8,7 @@ import type { EngineSnapshot } from '../types.js';
 export class MemoryStore implements Store {
   private snapshot: string | null = null;
   private journal: string[] = [];
+  private lastBeat: number | null = null;
 
   /** A store holding what `load()` of another returned: a crashed store's state, for a recovery test. */
   static from(state: { snapshot: EngineSnapshot | null; journal: JournalEntry[] }): MemoryStore {
@@ -17,8 +18,9 @@ export class MemoryStore implements Store {
     return store;
   }
 
-  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[] } {
+  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[]; heartbeat: number | null } {
     return {
+      heartbeat: this.lastBeat,
       snapshot: this.snapshot === null ? null : (JSON.parse(this.snapshot) as EngineSnapshot),
       journal: this.journal.map((entry) => JSON.parse(entry) as JournalEntry),
     };
@@ -26,6 +28,10 @@ export class MemoryStore implements Store {
 
   append(entry: JournalEntry): void {
     this.journal.push(JSON.stringify(entry));
+  }
+
+  heartbeat(at: number): void {
+    this.lastBeat = at;
   }
 
   compact(snapshot: EngineSnapshot): void {
