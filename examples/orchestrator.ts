@@ -76,14 +76,20 @@ function openStore(file: string): SqliteStore {
 /**
  * The fake agents. A real executor would send `request` to the node's agent; the
  * engine may repeat a start after a restart, so a start with an execution id the
- * node already runs is ignored (idempotent).
+ * node already runs is not run twice: the agent re-sends the execution's current
+ * status instead, which the engine may not have heard before the restart.
  */
-const running = new Map<string, { executionId: string; timer: TimerHandle }>();
+const running = new Map<string, { executionId: string; timer: TimerHandle; started: boolean }>();
 const executor: Executor = {
   start(request) {
-    if (running.get(request.node)?.executionId === request.executionId) return;
+    const current = running.get(request.node);
+    if (current?.executionId === request.executionId) {
+      const { node, job, version } = request;
+      if (current.started) clock.schedule(clock.now(), () => engine.reportExecution({ node, job, version, status: 'started' }));
+      return;
+    }
     stopAgent(request.node);
-    const agent = { executionId: request.executionId, timer: null as TimerHandle };
+    const agent = { executionId: request.executionId, timer: null as TimerHandle, started: false };
     running.set(request.node, agent);
     agent.timer = clock.schedule(clock.now() + 200 + Math.random() * 800, () => agentStarted(request, agent));
   },
@@ -92,8 +98,9 @@ const executor: Executor = {
   },
 };
 
-function agentStarted(request: ExecutionRequest, agent: { executionId: string; timer: TimerHandle }): void {
+function agentStarted(request: ExecutionRequest, agent: { executionId: string; timer: TimerHandle; started: boolean }): void {
   const { node, job, version } = request;
+  agent.started = true;
   engine.reportExecution({ node, job, version, status: 'started' });
   const report = (): void => {
     const blip = flaky.has(node) && Math.random() < 0.15;
@@ -153,7 +160,7 @@ engine.on('deployment.state', () => setImmediate(exitIfEnded));
 const live = engine.deployments().filter((d) => !TERMINAL.has(d.state));
 log(clock.now(), `${dbFile}: ${live.length > 0 ? `resuming ${live.map((d) => `${d.id} (${d.state})`).join(', ')}` : 'no rollout in progress'}`);
 
-// On every start, sync the inventory and submit: both are idempotent, so a restart resumes.
+// On every start, sync the inventory and submit: an unchanged node or spec is not even journaled, so a restart resumes.
 for (const node of fleet) engine.upsertNode(node);
 const submitted = engine.submit(spec);
 if (submitted.unchanged) log(clock.now(), `${JOB} v${submitted.version} unchanged: nothing new to roll out`);

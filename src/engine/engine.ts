@@ -11,9 +11,10 @@
  * state change is complete (see `Outbox`).
  *
  * Crash safety: `snapshot()` is the complete state as JSON; `openEngine`
- * loads the last snapshot, replays the journal silently and then re-issues
- * `executor.start` for every execution still in flight. Executors must
- * therefore treat a start as idempotent by `executionId`.
+ * loads the last snapshot, replays the journal silently (quarantining what
+ * it cannot apply), moves node timers past the downtime (§4 v1.1) and then
+ * re-issues `executor.start` for every execution still in flight. Executors
+ * must therefore treat a start as idempotent by `executionId`.
  */
 import { EventEmitter } from 'eventemitter3';
 import { rolloutPolicy } from '../../machines/index.js';
