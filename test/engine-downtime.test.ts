@@ -31,9 +31,10 @@ function rig(spec = jobSpec(), count = 1) {
     get executor() {
       return executor;
     },
-    restart(after: number) {
+    /** `beat`: the store heard a heartbeat after the last delivery (else it knows only what the journal says). */
+    restart(after: number, beat = true) {
       const stoppedAt = clock.now();
-      store.heartbeat(stoppedAt);
+      if (beat) store.heartbeat({ at: stoppedAt, delivered: (engine.snapshot() as unknown as { outbox: { delivered: number } }).outbox.delivered });
       engine.dispose();
       clock = new VirtualClock(stoppedAt + after);
       executor = new RecordingExecutor();
@@ -93,11 +94,21 @@ describe('§4 v1.1: node timers resume with the time they had left', () => {
     expect(status.reason).toBe('total_timeout');
   });
 
-  it('§4 v1.1: a start never heard from is delivered again and its deadline runs from the redelivery', () => {
+  it('§4 v1.1: a start known delivered (heartbeat) but never heard from keeps the deadline it had left', () => {
+    const r = rig();
+    r.clock.advanceBy(290 * S);
+    r.restart(HOUR);
+    r.clock.advanceBy(9 * S);
+    expect(r.engine.nodeState(r.id, 'n-01')).toBe('updating');
+    r.clock.advanceBy(1 * S);
+    expect(r.engine.nodeState(r.id, 'n-01')).toBe('failed');
+  });
+
+  it('§4 v1.1 §7a: a start decided but maybe not delivered is delivered again and its deadline runs from the redelivery', () => {
     const r = rig();
     const first = r.executor.starts[0]!;
-    r.clock.advanceBy(290 * S); // 10 s of the deadline left, nothing heard
-    r.restart(HOUR);
+    r.clock.advanceBy(290 * S); // 10 s of the deadline left, nothing heard, and no heartbeat since the start
+    r.restart(HOUR, false);
     expect(r.executor.starts).toEqual([first]); // the same execution id: recognisable as a repeat
     const redelivered = r.clock.now();
     r.clock.advanceBy(299 * S);

@@ -203,3 +203,128 @@ describe('§7a: store options are checked', () => {
     new SqliteStore(join(dir, 'b.db'), {}).close();
   });
 });
+
+describe('§7a: nothing decided is lost in a crash', () => {
+  /** Runs to an abort and "crashes" right after it (no heartbeat since): what did the abort deliver? */
+  function abortThenCrash() {
+    const store = new MemoryStore();
+    const executor = new RecordingExecutor();
+    const clock = new VirtualClock();
+    const engine = createEngine({ executor, clock, store }, { heartbeatMs: 0 });
+    const events: { type: string; seq: number }[] = [];
+    for (const type of ['deployment.state', 'node.started', 'node.stable'] as const) engine.on(type, (e: { seq: number }) => events.push({ type, seq: e.seq }));
+    for (const node of nodes(3)) engine.upsertNode(node);
+    engine.submit(jobSpec({ deployment: { max_parallel: 2 } }));
+    clock.advanceBy(1000);
+    const before = { events: events.length, stops: executor.stops.length, starts: executor.starts.length };
+    engine.abort(JOB);
+    const decided = { events: events.slice(before.events), stops: executor.stops.slice(before.stops), starts: executor.starts.slice(before.starts) };
+    engine.dispose();
+    return { store, decided };
+  }
+
+  it('§7a: the stops and events of the last input before a crash are delivered again after it, with the same ids and seq', async () => {
+    const { store, decided } = abortThenCrash();
+    expect(decided.stops.length).toBeGreaterThan(0);
+    expect(decided.events.length).toBeGreaterThan(0);
+    const executor = new RecordingExecutor();
+    const engine = openEngine({ executor, clock: new VirtualClock(1000), store }, { heartbeatMs: 0 });
+    const events: { type: string; seq: number }[] = [];
+    for (const type of ['deployment.state', 'node.started', 'node.stable'] as const) engine.on(type, (e: { seq: number }) => events.push({ type, seq: e.seq }));
+    // Executor calls go at once; events once the caller could add its listeners.
+    expect(executor.stops).toEqual(decided.stops);
+    expect(events).toEqual([]);
+    await Promise.resolve();
+    expect(events).toEqual(decided.events);
+  });
+
+  it('§7a: after a heartbeat that saw the delivery nothing is delivered twice; seq keeps growing after the restart', async () => {
+    const { store, decided } = abortThenCrash();
+    const seqs = decided.events.map((e) => e.seq);
+    store.heartbeat({ at: 1000, delivered: Math.max(0, ...seqs, ...[0]) + 100 });
+    const executor = new RecordingExecutor();
+    const clock = new VirtualClock(1000);
+    const engine = openEngine({ executor, clock, store }, { heartbeatMs: 0 });
+    const events: { type: string; seq: number }[] = [];
+    engine.on('deployment.created', (e) => events.push({ type: 'deployment.created', seq: e.seq }));
+    await Promise.resolve();
+    expect(executor.stops).toEqual([]);
+    engine.submit(jobSpec({ meta: { v: '2' } }));
+    expect(events).toHaveLength(1);
+    expect(events[0]!.seq).toBeGreaterThan(Math.max(...seqs));
+  });
+
+  it('§7a: a snapshot taken before delivery keeps what it had not delivered', () => {
+    const store = new MemoryStore();
+    const executor = new RecordingExecutor();
+    // compactEvery 1: the snapshot is written inside every input, before its delivery.
+    const engine = createEngine({ executor, clock: new VirtualClock(), store }, { heartbeatMs: 0, compactEvery: 1 });
+    for (const node of nodes(2)) engine.upsertNode(node);
+    engine.submit(jobSpec());
+    engine.abort(JOB);
+    const stops = [...executor.stops];
+    expect(stops.length).toBeGreaterThan(0);
+    expect(store.journalLength).toBe(0);
+    const again = new RecordingExecutor();
+    openEngine({ executor: again, clock: new VirtualClock(), store }, { heartbeatMs: 0 });
+    expect(again.stops).toEqual(stops);
+  });
+});
+
+describe('§7a: batches and the inventory for reconciling', () => {
+  it('§7a: reportHealthBatch and upsertNodes check every item first: one bad item refuses the batch, nothing recorded', () => {
+    const { engine, journaled } = fresh();
+    const before = journaled();
+    const error = refusal(() =>
+      engine.reportHealthBatch([
+        { node: 'n-01', job: JOB, version: 1, healthy: true },
+        { node: 'n-02', job: JOB, version: 1, healthy: 'false' as never },
+      ]),
+    );
+    expect([error.input, error.field]).toEqual(['reportHealthBatch', '[1].healthy']);
+    expect(refusal(() => engine.upsertNodes([{ id: 42 } as never])).field).toBe('[0].id');
+    expect(journaled()).toBe(before);
+  });
+
+  it('§7a: a batch is one store write (one fsync) and its effects go out only after it', () => {
+    let writes = 0;
+    let startsAtWrite = -1;
+    const executor = new RecordingExecutor();
+    const store = new MemoryStore();
+    const counting = {
+      load: () => store.load(),
+      append: (e: JournalEntry) => store.append(e),
+      appendBatch: (entries: readonly JournalEntry[]) => {
+        writes++;
+        startsAtWrite = executor.starts.length;
+        for (const e of entries) store.append(e);
+      },
+      compact: (s: never) => store.compact(s),
+    };
+    const engine = createEngine({ executor, clock: new VirtualClock(), store: counting }, { heartbeatMs: 0 });
+    engine.upsertNodes(nodes(50));
+    engine.submit(jobSpec({ deployment: { strategy: 'immediate', health_check: undefined } }));
+    const starts = executor.starts.length;
+    engine.reportExecutionBatch(nodes(50).map((n) => ({ node: n.id, job: JOB, version: 1, status: 'started' as const })));
+    expect(writes).toBe(2);
+    expect(startsAtWrite).toBe(starts);
+    expect(engine.status(JOB)!.state).toBe('completed');
+    expect(store.journalLength).toBe(50 + 1 + 50);
+  });
+
+  it('§7a: engine.nodes() lists the inventory with the version each node should run per job', () => {
+    const { engine, clock } = fresh();
+    engine.reportHealth({ node: 'n-01', job: JOB, version: 1, healthy: true });
+    clock.advanceBy(30_000);
+    const byId = new Map(engine.nodes().map((n) => [n.id, n]));
+    expect(byId.get('n-01')).toEqual({ id: 'n-01', labels: {}, connected: true, versions: { [JOB]: 1 } }); // stable on v1
+    expect(byId.get('n-02')!.versions).toEqual({ [JOB]: 1 }); // updating to v1
+    expect(byId.get('n-03')!.versions).toEqual({}); // not started yet
+    engine.submit(jobSpec({ meta: { v: '2' } }));
+    const after = new Map(engine.nodes().map((n) => [n.id, n]));
+    expect(after.get('n-01')!.versions).toEqual({ [JOB]: 2 }); // started on v2
+    // v1's update of n-02 was stopped by the supersede and v2 has not started it: no version the engine stands behind.
+    expect(engine.nodeState(`${JOB}#1`, 'n-02')).toBe('stopped');
+    expect(after.get('n-02')!.versions).toEqual({});
+  });
+});

@@ -15,7 +15,11 @@ describe('§8 trace events', () => {
     r.clock.runUntilIdle();
 
     const d2 = `${JOB}#2`;
-    const mine = r.events.filter((e) => e.deployment === d2);
+    const numbered = r.events.filter((e) => e.deployment === d2);
+    // §7a: every event but a decision carries a growing seq; the fields of §8 are checked without it.
+    const seqs = numbered.filter((e) => e.type !== 'decision').map((e) => e.seq as number);
+    expect(seqs.every((seq, i) => Number.isInteger(seq) && (i === 0 || seq > seqs[i - 1]!))).toBe(true);
+    const mine = numbered.map(({ seq: _seq, ...e }) => e as typeof e & { type: string });
     expect(mine.find((e) => e.type === 'deployment.created')).toEqual({
       type: 'deployment.created', at: 0, deployment: d2, job: JOB, kind: 'update', from_version: 1, to_version: 2, strategy: 'canary', targeted: 4, canaries: 1,
     });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { VirtualClock } from '../src/engine/clocks/virtualClock.js';
 import { createEngine, Engine, MemoryStore, openEngine } from '../src/engine/index.js';
-import type { JournalEntry, Store } from '../src/engine/ports.js';
+import type { Heartbeat, JournalEntry, Store } from '../src/engine/ports.js';
 import type { EngineSnapshot } from '../src/engine/types.js';
 import { jobSpec, JOB, MINUTE, nodes, record, RecordingExecutor, rig, SECOND, type Recorded } from './support/engineFixture.js';
 import { begin, drive, scenarioArbitrary, type Scenario } from './support/scenarios.js';
@@ -14,7 +14,7 @@ interface Checkpoint {
   events: number;
   starts: number;
   stops: number;
-  store?: { snapshot: EngineSnapshot | null; journal: JournalEntry[] };
+  store?: { snapshot: EngineSnapshot | null; journal: JournalEntry[]; heartbeat: Heartbeat };
 }
 
 /** Runs a scenario from the start, checkpointing after every input and timer. */
@@ -33,7 +33,8 @@ function original(s: Scenario, store?: MemoryStore) {
       events: events.length,
       starts: executor.starts.length,
       stops: executor.stops.length,
-      ...(store === undefined ? {} : { store: store.load() }),
+      // A crash after this step's delivery and a heartbeat saying so: nothing is delivered again.
+      ...(store === undefined ? {} : { store: { ...store.load(), heartbeat: { at: clock.now(), delivered: (engine.snapshot() as unknown as { outbox: { delivered: number } }).outbox.delivered } } }),
     });
   checkpoint(0);
   drive(engine, clock, s, 0, checkpoint);
@@ -127,7 +128,7 @@ describe('crash safety: journal', () => {
     engine.submit(jobSpec());
     clock.advanceBy(10 * MINUTE);
     const timers = store.load().journal.filter((e) => e.input.type === 'timer');
-    expect(timers).toEqual([{ at: 5 * MINUTE, input: { type: 'timer', deployment: `${JOB}#1`, kind: 'deadline', node: 'n-01' } }]);
+    expect(timers).toEqual([{ at: 5 * MINUTE, input: { type: 'timer', deployment: `${JOB}#1`, kind: 'deadline', node: 'n-01' }, delivered: expect.any(Number) }]);
   });
 
   it('the journal is compacted into a snapshot every N inputs', () => {
@@ -147,7 +148,7 @@ describe('crash safety: journal', () => {
     expect(engine.status(JOB)?.state).toBe('in_progress');
   });
 
-  it('openEngine replays silently: no events, and only in-flight executions are started again', () => {
+  it('§7a openEngine replays silently, delivers again what it cannot know was delivered (the last input\'s), and starts in-flight executions again', () => {
     const store = new MemoryStore();
     const clock = new VirtualClock();
     const first = createEngine({ executor: new RecordingExecutor(), clock, store });
@@ -158,7 +159,8 @@ describe('crash safety: journal', () => {
     first.dispose();
     const executor = new RecordingExecutor();
     const reopened = openEngine({ executor, clock, store });
-    expect(executor.starts.map((s) => s.executionId)).toEqual([`${JOB}#1/n-02/update-1`, `${JOB}#1/n-03/update-1`]);
+    // The last input (n-01's streak timer) started n-03: delivered again first, then n-02 in flight; each once.
+    expect(executor.starts.map((s) => s.executionId)).toEqual([`${JOB}#1/n-03/update-1`, `${JOB}#1/n-02/update-1`]);
     expect(reopened.status(JOB)?.counts).toMatchObject({ stable: 1, updating: 2 });
     clock.advanceBy(5 * MINUTE);
     expect(reopened.nodeState(`${JOB}#1`, 'n-02')).toBe('failed'); // its deadline was re-armed

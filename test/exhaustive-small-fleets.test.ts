@@ -144,13 +144,15 @@ function actions(engine: Engine, clock: VirtualClock, state: State, policy: Poli
 
 /**
  * A state's identity: the snapshot with the timer book's sequence numbers
- * replaced by their ranks (only their order matters), plus the explorer's own
+ * replaced by their ranks (only their order matters), without the time it was
+ * taken and the outbox's count of what was delivered (bookkeeping, like the
+ * timers' numbers; what is still undelivered stays), plus the explorer's own
  * bookkeeping. Two paths that reach the same engine state meet here.
  */
 function stateKey(state: State): string {
-  const snapshot = state.snapshot as unknown as { timers: { seq: number; entries: Array<{ seq: number }> } };
+  const { at: _at, outbox, ...snapshot } = state.snapshot as unknown as { at: number; outbox: { pending: unknown[] }; timers: { seq: number; entries: Array<{ seq: number }> } };
   const ranks = new Map([...snapshot.timers.entries].sort((a, b) => a.seq - b.seq).map((entry, rank) => [entry.seq, rank]));
-  const normalized = { ...snapshot, timers: { entries: snapshot.timers.entries.map((entry) => ({ ...entry, seq: ranks.get(entry.seq) })) } };
+  const normalized = { ...snapshot, pending: outbox.pending, timers: { entries: snapshot.timers.entries.map((entry) => ({ ...entry, seq: ranks.get(entry.seq) })) } };
   const text = `${state.commands}|${state.newDeployments}|${state.disconnected.join(',')}|${JSON.stringify(normalized)}`;
   return createHash('sha1').update(text).digest('hex');
 }

@@ -24,10 +24,10 @@ import { RealClock } from './clocks/realClock.js';
 import { jobKey, matcherFor, onCommand, onSubmit } from './deployments.js';
 import { offerCapacity } from './effects.js';
 import { newEngineCore, type EngineCore } from './engineCore.js';
-import { CommandError } from './errors.js';
+import { CommandError, InputError } from './errors.js';
 import { checkCommandInput, checkConnected, checkExecutionReport, checkHealthReport, checkNode, checkNodeId, checkSpec } from './inputCheck.js';
 import { EngineTimers } from './engineTimers.js';
-import { changesNothing, onConnected, onRemove, onUpsert } from './inventory.js';
+import { changesNothing, inventoryOf, onConnected, onRemove, onUpsert } from './inventory.js';
 import { Outbox } from './outbox.js';
 import { loadState, reissueInFlight, resumeAfterDowntime, snapshotOf } from './persistence.js';
 import type { Clock, Executor, JournalEntry, Store } from './ports.js';
@@ -44,6 +44,7 @@ import type {
   ExecutionReport,
   HealthReport,
   IgnoredReason,
+  NodeInventory,
   OperatorCommand,
   SubmitResult,
 } from './types.js';
@@ -126,7 +127,7 @@ export class Engine {
     if (store?.heartbeat === undefined || everyMs <= 0) return;
     this.heartbeat = setInterval(() => {
       try {
-        if (!this.processing) store.heartbeat!(this.clock.now());
+        if (!this.processing) store.heartbeat!({ at: this.clock.now(), delivered: this.core.outbox.delivered });
       } catch (error) {
         this.stopHeartbeat();
         this.reportError({ source: 'store', event: 'heartbeat', error });
@@ -154,15 +155,26 @@ export class Engine {
     const engine = new Engine(ports, options);
     const state = snapshot === null ? null : asEngineState(snapshot);
     if (state !== null) loadState(engine.core, state);
-    engine.replay(journal);
+    // §7a: what is known delivered, from the snapshot, the journal and the heartbeat; replay keeps the rest for delivery.
+    let delivered = Math.max(state?.outbox?.delivered ?? 0, heartbeat?.delivered ?? 0);
+    for (const entry of journal) delivered = Math.max(delivered, entry.delivered ?? 0);
+    engine.replay(journal, delivered);
+    engine.core.outbox.dropDelivered(delivered);
     // The engine was last known alive at its latest heartbeat, journal entry or snapshot.
-    const stoppedAt = Math.max(heartbeat ?? -Infinity, journal.at(-1)?.at ?? -Infinity, state?.at ?? -Infinity);
+    const stoppedAt = Math.max(heartbeat?.at ?? -Infinity, journal.at(-1)?.at ?? -Infinity, state?.at ?? -Infinity);
     engine.core.now = engine.clock.now();
     const moved = Number.isFinite(stoppedAt) && resumeAfterDowntime(engine.core, stoppedAt, engine.core.now);
     engine.core.timers.scheduleAll();
-    reissueInFlight(engine.core, ports.executor);
-    if (journal.length > 0 || moved) engine.compact();
+    reissueInFlight(engine.core);
+    if (journal.length > 0 || moved || engine.core.outbox.pending) engine.compact();
+    // Events wait for the listeners the caller adds once this returns: the next input, or the next microtask, delivers them.
+    engine.core.outbox.deliverCalls();
+    if (engine.core.outbox.pending) queueMicrotask(() => engine.deliverPending());
     return engine;
+  }
+
+  private deliverPending(): void {
+    if (!this.disposed && !this.processing) this.core.outbox.deliver();
   }
 
   // ---- events -------------------------------------------------------------
@@ -255,6 +267,23 @@ export class Engine {
     this.accept(this.unjournaled.health);
   }
 
+  /**
+   * Batches: every input is checked first (one bad input refuses the whole
+   * batch, nothing recorded), then all are handled and journaled together
+   * (one store write, one fsync), and only then their calls and events go out.
+   */
+  upsertNodes(nodes: readonly FleetNode[]): void {
+    this.acceptAll(checkedAll(nodes, 'upsertNodes', (node) => ({ type: 'node.upsert', node: checkNode(node, 'upsertNodes') })));
+  }
+
+  reportHealthBatch(reports: readonly HealthReport[]): void {
+    this.acceptAll(checkedAll(reports, 'reportHealthBatch', (report) => ({ type: 'report.health', report: checkHealthReport(report) })));
+  }
+
+  reportExecutionBatch(reports: readonly ExecutionReport[]): void {
+    this.acceptAll(checkedAll(reports, 'reportExecutionBatch', (report) => ({ type: 'report.execution', report: checkExecutionReport(report) })));
+  }
+
   // Commands: a refused one (CommandError) changes nothing and is not journaled.
 
   pause(job: string): void {
@@ -287,6 +316,11 @@ export class Engine {
     return room === undefined ? undefined : statusOf(room.view);
   }
 
+  /** The fleet inventory and, per node and job, the version the engine last asked it to run: what an orchestrator reconciles against. */
+  nodes(): NodeInventory[] {
+    return inventoryOf(this.core);
+  }
+
   deployments(): DeploymentStatus[] {
     return [...this.core.rooms.values()].map((room) => statusOf(room.view));
   }
@@ -298,7 +332,7 @@ export class Engine {
 
   /** The complete state as plain JSON: `Engine.restore(JSON.parse(JSON.stringify(s)))` continues exactly. */
   snapshot(): EngineSnapshot {
-    return snapshotOf(this.core);
+    return snapshotOf(this.core, this.clock.now());
   }
 
   /** Cancels every timer and stops every room; the engine accepts no more input. */
@@ -326,16 +360,40 @@ export class Engine {
       const mark = this.core.outbox.mark;
       const result = this.dispatch(input);
       offerCapacity(this.core);
-      if (this.store !== null && !(input.type === 'submit' && (result as SubmitResult).unchanged)) this.append({ at: this.core.now, input }, mark);
+      if (this.store !== null && !(input.type === 'submit' && (result as SubmitResult).unchanged)) {
+        this.append({ at: this.core.now, input, delivered: this.core.outbox.delivered }, mark);
+      }
       return result;
     } finally {
       this.leave();
     }
   }
 
-  private append(entry: JournalEntry, mark: number): void {
+  private acceptAll(inputs: EngineInput[]): void {
+    this.enter('batch');
+    const entries: JournalEntry[] = [];
+    const mark = this.core.outbox.mark;
     try {
-      this.store!.append(entry);
+      this.core.now = this.clock.now();
+      const delivered = this.core.outbox.delivered;
+      for (const input of inputs) {
+        if (changesNothing(this.core, input)) continue;
+        this.dispatch(input);
+        offerCapacity(this.core);
+        entries.push({ at: this.core.now, input, delivered });
+      }
+    } finally {
+      // Journaled also when an input threw half-way: those before it are in memory already.
+      if (this.store !== null && entries.length > 0) this.append(entries, mark);
+      this.leave(entries.length);
+    }
+  }
+
+  private append(entry: JournalEntry | JournalEntry[], mark: number): void {
+    try {
+      if (!Array.isArray(entry)) this.store!.append(entry);
+      else if (this.store!.appendBatch !== undefined) this.store!.appendBatch(entry);
+      else for (const one of entry) this.store!.append(one);
     } catch (error) {
       // The state in memory already holds the input: deliver none of its effects and take no more input.
       this.broken = error as Error;
@@ -344,16 +402,16 @@ export class Engine {
     }
   }
 
-  private enter(type: EngineInput['type']): void {
+  private enter(type: EngineInput['type'] | 'batch'): void {
     if (this.disposed) throw new CommandError('disposed', 'the engine was disposed; open a new one');
     if (this.broken !== null) throw new Error(`the store failed (${this.broken.message}); the engine takes no more input: open it again from the store`);
     if (this.processing) throw new Error(`engine re-entered while handling an input (${type})`);
     this.processing = true;
   }
 
-  private leave(): void {
+  private leave(inputs = 1): void {
     this.processing = false;
-    if (this.store !== null && ++this.sinceCompact >= this.compactEvery) this.compact();
+    if (this.store !== null && (this.sinceCompact += inputs) >= this.compactEvery) this.compact();
     this.core.outbox.deliver();
   }
 
@@ -364,8 +422,8 @@ export class Engine {
    * on `error`, kept in `quarantined`, and skipped, so recovery never fails
    * because of something once accepted (§7a).
    */
-  private replay(journal: JournalEntry[]): void {
-    this.core.outbox.muted = true;
+  private replay(journal: JournalEntry[], delivered: number): void {
+    this.core.outbox.replaying = delivered;
     this.core.timers.scheduling = false;
     try {
       journal.forEach((entry, index) => {
@@ -380,7 +438,7 @@ export class Engine {
         offerCapacity(this.core);
       });
     } finally {
-      this.core.outbox.muted = false;
+      this.core.outbox.replaying = undefined;
     }
   }
 
@@ -410,6 +468,19 @@ export class Engine {
     this.sinceCompact = 0;
     this.store?.compact(this.snapshot());
   }
+}
+
+/** Checks every item (naming its index) before any is handled. */
+function checkedAll<T>(items: readonly T[], input: string, check: (item: T) => EngineInput): EngineInput[] {
+  if (!Array.isArray(items)) throw new InputError(input, '', 'must be an array');
+  return items.map((item, i) => {
+    try {
+      return check(item);
+    } catch (error) {
+      if (error instanceof InputError) throw new InputError(input, `[${i}]${error.field === '' ? '' : `.${error.field}`}`, error.reason);
+      throw error;
+    }
+  });
 }
 
 /** A journaled input checked as it was at the boundary: entries written before the checks existed may be malformed. */

@@ -30,7 +30,7 @@ export class InputError extends Error {
   constructor(
     readonly input: string,
     readonly field: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${input}: ${field === '' ? 'the input' : field} ${reason}`);
   }

@@ -6,7 +6,7 @@
 import type { FleetNode } from '../selector/types.js';
 import { send, slots } from './effects.js';
 import { latestOf, type EngineCore } from './engineCore.js';
-import type { EngineInput } from './types.js';
+import type { EngineInput, NodeInventory } from './types.js';
 
 /** An inventory input that would change nothing (same node again, unknown node removed, connection unchanged): not journaled. */
 export function changesNothing(core: EngineCore, input: EngineInput): boolean {
@@ -53,4 +53,34 @@ export function onConnected(core: EngineCore, id: string, connected: boolean): v
 function offerJoin(core: EngineCore, id: string): void {
   if (core.jobs.size === 0) return; // loading the fleet: no iterator per node
   for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.joined', node: id, now: core.now, slots: slots(core) });
+}
+
+/**
+ * The inventory for reconciling: each node as the engine knows it and, per
+ * job, the version the engine last asked it to run. Walks the job's
+ * deployments from the latest back to the first that started the node:
+ * its version, or its rollback target once the node is reverting or was
+ * reverted (also when the revert failed: that is what it should run). A node
+ * the latest deployments passed over, or whose execution they stopped, keeps
+ * what an earlier one gave it; no entry when no deployment started it.
+ */
+export function inventoryOf(core: EngineCore): NodeInventory[] {
+  return [...core.nodes.values()].map((node) => {
+    const versions: Record<string, number> = {};
+    for (const job of core.jobs.values()) {
+      const version = versionFor(core, job.key, job.deployments, node.id);
+      if (version !== null) versions[job.key] = version;
+    }
+    return { id: node.id, labels: { ...node.labels }, connected: node.connected, versions };
+  });
+}
+
+function versionFor(core: EngineCore, job: string, deployments: number, node: string): number | null {
+  for (let n = deployments; n >= 1; n--) {
+    const d = core.rooms.get(`${job}#${n}`)?.view;
+    const state = d?.nodes.get(node)?.state;
+    if (d === undefined || state === undefined || state === 'pending' || state === 'untouched' || state === 'stopped' || state === 'removed') continue;
+    return state === 'reverting' || state === 'reverted' || state === 'revert_failed' ? d.rollbackTarget! : d.version;
+  }
+  return null;
 }

@@ -1,11 +1,19 @@
 /**
  * Executor calls and events, held until the input that caused them has
- * changed the state completely, then delivered in order. An executor or
- * listener may call the engine back during delivery: that input is handled at
- * once and its own calls and events queue behind the ones being delivered.
- * An executor call or listener that throws is reported (`onError`) and the
- * delivery goes on (§7a): it cannot undo the input nor hold back the calls
- * behind it.
+ * changed the state completely (and is durable), then delivered in order. An
+ * executor or listener may call the engine back during delivery: that input
+ * is handled at once and its own calls and events queue behind the ones
+ * being delivered. An executor call or listener that throws is reported
+ * (`onError`) and the delivery goes on (§7a): it cannot undo the input nor
+ * hold back the calls behind it.
+ *
+ * Nothing decided is lost (§7a): every start, stop and event (but
+ * `decision`, an explanation) gets the next number of one sequence, counted
+ * whether or not anybody listens, so replaying the journal numbers them
+ * exactly as the first time. `delivered` is the number of the last one
+ * delivered; the store keeps it (with each journal entry and heartbeat), and
+ * recovery delivers again what replay decides after it: at least once, a
+ * repeat recognisable by its `seq` (events) or `executionId` (calls).
  */
 import type { EventEmitter } from 'eventemitter3';
 import type { ExecutionRequest, Executor } from './ports.js';
@@ -18,13 +26,28 @@ const START = 0;
 const STOP = 1;
 type Tag = typeof START | typeof STOP | keyof EngineEvents;
 
+/** Undelivered items as JSON, in the snapshot. */
+export interface OutboxSnapshot {
+  seq: number;
+  delivered: number;
+  pending: [Tag, unknown, number][];
+}
+
 export class Outbox {
-  /** Pairs (tag, payload or request), flat: no wrapper object per item. */
+  /** Triples (tag, payload or request, seq), flat: no wrapper object per item. */
   private readonly items: unknown[] = [];
   private head = 0;
   private delivering = false;
-  /** While replaying a journal nothing goes out: the calls and events happened before the crash. */
-  muted = false;
+  /** Number of the last start, stop or event decided. */
+  private seq = 0;
+  /** Number of the last one delivered (at least once). */
+  delivered = 0;
+  /**
+   * While replaying a journal: null, nothing goes out (the calls and events
+   * happened before the crash); a number, everything numbered after it is
+   * kept for delivery (it was decided, maybe not delivered). Decisions never.
+   */
+  replaying: number | null | undefined = undefined;
 
   constructor(
     private readonly executor: Executor,
@@ -32,25 +55,38 @@ export class Outbox {
     private readonly onError: (error: Omit<EngineError, 'at' | 'message'>) => void,
   ) {}
 
-  emit<K extends keyof EngineEvents>(name: K, payload: Parameters<EngineEvents[K]>[0]): void {
-    if (this.heard(name)) this.items.push(name, payload);
+  emit<K extends keyof EngineEvents>(name: K, payload: Omit<Parameters<EngineEvents[K]>[0], 'seq'>): void {
+    if (name === 'decision') {
+      if (this.heard(name)) this.items.push(name, payload, 0);
+      return;
+    }
+    const seq = ++this.seq;
+    if (this.replaying === undefined ? this.heard(name) : this.replaying !== null && seq > this.replaying) {
+      (payload as unknown as { seq: number }).seq = seq;
+      this.items.push(name, payload, seq);
+    }
   }
 
   /**
    * Would an event emitted now reach a listener? Outside a delivery no
    * listener can be added before this input's events go out, so an event
-   * nobody listens to is dropped at once (and its payload need not be built).
+   * nobody listens to is dropped at once (and a decision's payload need not be built).
    */
   heard(name: keyof EngineEvents): boolean {
-    return !this.muted && (this.delivering || this.emitter.listenerCount(name) > 0);
+    return this.replaying === undefined && (this.delivering || this.emitter.listenerCount(name) > 0);
   }
 
   start(request: ExecutionRequest): void {
-    if (!this.muted) this.items.push(START, request);
+    this.call(START, request);
   }
 
   stop(request: StopRequest): void {
-    if (!this.muted) this.items.push(STOP, request);
+    this.call(STOP, request);
+  }
+
+  /** A start repeated after a crash for an execution still in flight: outside the sequence (it decides nothing new). */
+  restart(request: ExecutionRequest): void {
+    if (!this.pendingStart(request.executionId)) this.items.push(START, request, 0);
   }
 
   /** Where the next item will go: `discardFrom` drops what an input queued after it. */
@@ -63,6 +99,10 @@ export class Outbox {
     this.items.length = Math.max(mark, this.head);
   }
 
+  get pending(): boolean {
+    return this.head < this.items.length;
+  }
+
   deliver(): void {
     if (this.delivering) return;
     this.delivering = true;
@@ -70,7 +110,8 @@ export class Outbox {
       while (this.head < this.items.length) {
         const tag = this.items[this.head] as Tag;
         const item = this.items[this.head + 1];
-        this.head += 2;
+        const seq = this.items[this.head + 2] as number;
+        this.head += 3;
         try {
           if (tag === START) this.executor.start(item as ExecutionRequest);
           else if (tag === STOP) this.executor.stop(item as StopRequest);
@@ -78,12 +119,86 @@ export class Outbox {
         } catch (error) {
           this.onError({ source: 'executor', event: tag === START ? 'start' : 'stop', error });
         }
+        if (seq > this.delivered) this.delivered = seq;
       }
       // Emptied by `pop`: `length = 0` would drop the backing store, allocated again by the next input.
       while (this.items.length > 0) this.items.pop();
       this.head = 0;
+      // Unheard events and decisions between deliveries are delivered as far as anybody is concerned.
+      this.delivered = this.seq;
     } finally {
       this.delivering = false;
     }
+  }
+
+  /**
+   * After a recovery: the executor is there at once, listeners only once
+   * `openEngine` has returned. So the calls go now and the events stay, in
+   * order, for the next delivery.
+   */
+  deliverCalls(): void {
+    const calls: unknown[] = [];
+    const events: unknown[] = [];
+    for (let i = this.head; i < this.items.length; i += 3) {
+      (this.items[i] === START || this.items[i] === STOP ? calls : events).push(this.items[i], this.items[i + 1], this.items[i + 2]);
+    }
+    this.items.length = 0;
+    this.head = 0;
+    this.items.push(...calls);
+    const before = this.delivered;
+    this.deliver();
+    this.items.push(...events);
+    // Not past the first event still waiting (calls after it are delivered again after another crash: at least once).
+    const firstEvent = events.length > 0 ? (events[2] as number) : 0;
+    if (firstEvent > 0) this.delivered = Math.max(before, firstEvent - 1);
+  }
+
+  toJSON(): OutboxSnapshot {
+    const pending: [Tag, unknown, number][] = [];
+    for (let i = this.head; i < this.items.length; i += 3) {
+      if (this.items[i] !== 'decision') pending.push([this.items[i] as Tag, this.items[i + 1], this.items[i + 2] as number]);
+    }
+    return { seq: this.seq, delivered: this.delivered, pending };
+  }
+
+  /** Loads a snapshot's sequence and what it had not delivered (beyond `deliveredAtLeast`, known from the store). */
+  load(snapshot: OutboxSnapshot): void {
+    this.seq = snapshot.seq;
+    this.delivered = snapshot.delivered;
+    for (const [tag, item, seq] of snapshot.pending) this.items.push(tag, item, seq);
+  }
+
+  /** After replay: drops what the store says was delivered (the snapshot's pending items may be older than that). */
+  dropDelivered(through: number): void {
+    const kept: unknown[] = [];
+    for (let i = this.head; i < this.items.length; i += 3) {
+      const seq = this.items[i + 2] as number;
+      if (seq === 0 || seq > through) kept.push(this.items[i], this.items[i + 1], seq);
+    }
+    this.items.length = 0;
+    this.head = 0;
+    this.items.push(...kept);
+    if (through > this.delivered) this.delivered = through;
+  }
+
+  private call(tag: typeof START | typeof STOP, request: unknown): void {
+    const seq = ++this.seq;
+    if (this.replaying === undefined || (this.replaying !== null && seq > this.replaying)) this.items.push(tag, request, seq);
+  }
+
+  /** The starts decided before a crash and not known delivered (numbered, so not `restart`s). */
+  redeliveredStarts(): ExecutionRequest[] {
+    const starts: ExecutionRequest[] = [];
+    for (let i = this.head; i < this.items.length; i += 3) {
+      if (this.items[i] === START && (this.items[i + 2] as number) > 0) starts.push(this.items[i + 1] as ExecutionRequest);
+    }
+    return starts;
+  }
+
+  private pendingStart(executionId: string): boolean {
+    for (let i = this.head; i < this.items.length; i += 3) {
+      if (this.items[i] === START && (this.items[i + 1] as ExecutionRequest).executionId === executionId) return true;
+    }
+    return false;
   }
 }

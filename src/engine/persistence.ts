@@ -4,16 +4,15 @@
  * booked but not armed), and `reissueInFlight` starts again, after a crash,
  * whatever was still running.
  */
-import { FLAG } from '../../machines/context.js';
 import { rolloutPolicy } from '../../machines/index.js';
 import { frozenCopy, restoreRoom } from './deployments.js';
 import { specOf, type EngineCore } from './engineCore.js';
 import { startRequest } from './executions.js';
-import type { Executor } from './ports.js';
 import { SNAPSHOT_FORMAT, type EngineState } from './snapshot.js';
 import type { EngineSnapshot } from './types.js';
 
-export function snapshotOf(core: EngineCore): EngineSnapshot {
+/** `at`: the clock's time now (the engine was alive then). */
+export function snapshotOf(core: EngineCore, at: number): EngineSnapshot {
   const state: EngineState = {
     format: SNAPSHOT_FORMAT,
     nodes: [...core.nodes.values()].map((n) => ({ id: n.id, labels: { ...n.labels }, connected: n.connected })),
@@ -22,7 +21,8 @@ export function snapshotOf(core: EngineCore): EngineSnapshot {
     timers: core.timers.toJSON(),
     deploymentSeq: core.deploymentSeq,
     ignoredReports: { ...core.ignoredReports },
-    at: core.now,
+    at,
+    outbox: core.outbox.toJSON(),
   };
   return state as unknown as EngineSnapshot;
 }
@@ -34,6 +34,7 @@ export function loadState(core: EngineCore, state: EngineState): void {
   core.timers.load(state.timers);
   core.deploymentSeq = state.deploymentSeq;
   Object.assign(core.ignoredReports, state.ignoredReports);
+  if (state.outbox !== undefined) core.outbox.load(state.outbox);
 }
 
 /**
@@ -41,21 +42,19 @@ export function loadState(core: EngineCore, state: EngineState): void {
  * streak, execution timeout, revert deadline) resume with the time they had
  * left at `stoppedAt`, so they move later by the downtime; queue and total
  * timeouts are wall-clock budgets and stay. A node whose start may not have
- * been delivered (nothing heard from its execution yet: no execution status,
- * no passing streak) gets its start again, and its timers run from now.
+ * been delivered (it is in the outbox again, after what the store knows was
+ * delivered) gets it again now, and its node timers run from now.
  * Returns whether any timer moved.
  */
 export function resumeAfterDowntime(core: EngineCore, stoppedAt: number, now: number): boolean {
   const downtime = Math.max(0, now - stoppedAt);
   const unheard = new Map<string, { deadline: number; execution: number; revert: number }>();
-  for (const { view: d } of core.rooms.values()) {
-    const spec = specOf(core, d.job, d.version);
-    let policy: ReturnType<typeof rolloutPolicy> | undefined;
-    for (const [node, record] of d.nodes) {
-      if ((record.state !== 'updating' && record.state !== 'reverting') || (record.flags & (FLAG.started | FLAG.succeeded | FLAG.failed | FLAG.streak)) !== 0) continue;
-      policy ??= rolloutPolicy(spec);
-      unheard.set(`${d.id}\u0000${node}`, { deadline: policy.deadlineMs, execution: policy.executionTimeoutMs, revert: policy.revertDeadlineMs });
-    }
+  for (const start of core.outbox.redeliveredStarts()) {
+    const d = core.rooms.get(start.deployment)?.view;
+    const state = d?.nodes.get(start.node)?.state;
+    if (d === undefined || (state !== 'updating' && state !== 'reverting')) continue;
+    const policy = rolloutPolicy(specOf(core, d.job, d.version));
+    unheard.set(`${d.id}\u0000${start.node}`, { deadline: policy.deadlineMs, execution: policy.executionTimeoutMs, revert: policy.revertDeadlineMs });
   }
   return core.timers.resume((timer) => {
     const fromStart = unheard.get(`${timer.deployment}\u0000${timer.node}`);
@@ -65,12 +64,12 @@ export function resumeAfterDowntime(core: EngineCore, stoppedAt: number, now: nu
   });
 }
 
-/** After a crash: every execution still in flight is started again (same id; executors treat it as idempotent). */
-export function reissueInFlight(core: EngineCore, executor: Executor): void {
+/** After a crash: every execution still in flight is started again (same id; executors treat it as idempotent), unless its start is being delivered again anyway. */
+export function reissueInFlight(core: EngineCore): void {
   for (const { view: d } of core.rooms.values()) {
     for (const [node, record] of d.nodes) {
-      if (record.state === 'updating') executor.start(startRequest(d, node, 'update', record.attempt, specOf(core, d.job, d.version)));
-      else if (record.state === 'reverting') executor.start(startRequest(d, node, 'revert', record.attempt, specOf(core, d.job, d.rollbackTarget!)));
+      if (record.state === 'updating') core.outbox.restart(startRequest(d, node, 'update', record.attempt, specOf(core, d.job, d.version)));
+      else if (record.state === 'reverting') core.outbox.restart(startRequest(d, node, 'revert', record.attempt, specOf(core, d.job, d.rollbackTarget!)));
     }
   }
 }

@@ -41,15 +41,17 @@ export interface Executor {
  * before acting on it, so a crash loses nothing.
  */
 export interface Store {
-  /** `heartbeat`: the last time written by `heartbeat` (absent when the store keeps none). */
-  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[]; heartbeat?: number | null };
+  /** `heartbeat`: the last one written by `heartbeat` (absent when the store keeps none). */
+  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[]; heartbeat?: Heartbeat | null };
   append(entry: JournalEntry): void;
+  /** Several entries durable together (one transaction, one fsync); optional: the engine appends one by one without it. */
+  appendBatch?(entries: readonly JournalEntry[]): void;
   /**
-   * Records that the engine was alive at `at` (clock ms), so that recovery
-   * knows when it stopped (§4 v1.1 downtime). Optional: without it the last
-   * journal entry's time is used.
+   * Records that the engine was alive (§4 v1.1 downtime) and how far it had
+   * delivered (§7a). Optional: without it the last journal entry says both.
+   * Only the last one is kept.
    */
-  heartbeat?(at: number): void;
+  heartbeat?(beat: Heartbeat): void;
   /** Replace the snapshot and drop the journal entries it covers. */
   compact(snapshot: EngineSnapshot): void;
   close?(): void;
@@ -59,4 +61,13 @@ export interface JournalEntry {
   /** Clock time (ms) at which the input was accepted. */
   at: number;
   input: EngineInput;
+  /** The `seq` of the last start, stop or event delivered before this input (a store may drop it: recovery then delivers more again). */
+  delivered?: number;
+}
+
+export interface Heartbeat {
+  /** Clock time (ms) at which the engine was alive. */
+  at: number;
+  /** The `seq` of the last start, stop or event delivered by then. */
+  delivered: number;
 }

@@ -8,6 +8,7 @@ import type { DeploymentSnapshot } from '../../machines/index.js';
 import type { FleetNode } from '../selector/types.js';
 import type { JobSpec } from '../spec/types.js';
 import type { EngineTimersSnapshot } from './engineTimers.js';
+import type { OutboxSnapshot } from './outbox.js';
 import type { EngineSnapshot } from './types.js';
 
 export const SNAPSHOT_FORMAT = 1;
@@ -33,6 +34,8 @@ export interface EngineState {
   ignoredReports: Record<string, number>;
   /** Clock time the snapshot was taken: the engine was alive then (§4 v1.1 downtime). Absent in older snapshots. */
   at?: number;
+  /** The sequence of starts, stops and events and what was not delivered yet (§7a). Absent in older snapshots. */
+  outbox?: OutboxSnapshot;
 }
 
 export function asEngineState(snapshot: EngineSnapshot): EngineState {

@@ -50,22 +50,27 @@ export type OperatorCommand =
 /** The engine's whole state as plain JSON: `JSON.parse(JSON.stringify(s))` restores it exactly. */
 export type EngineSnapshot = { format: 1; [key: string]: unknown };
 
-/** Events, one per trace type (section 8) plus decisions. `at` is clock ms. */
+/**
+ * Events, one per trace type (section 8) plus decisions. `at` is clock ms.
+ * `seq` (§7a) only grows: an event delivered again after a crash has the same
+ * `seq`, so a listener can tell a repeat. `decision` (an explanation) has none
+ * and is not delivered again.
+ */
 export interface EngineEvents {
-  'deployment.created': (e: { at: number; deployment: string; job: string; kind: DeploymentKind; from_version: number | null; to_version: number; strategy: string; targeted: number; canaries: number }) => void;
-  'deployment.state': (e: { at: number; deployment: string; state: DeploymentState; reason?: string }) => void;
-  'deployment.promoted': (e: { at: number; deployment: string; auto: boolean }) => void;
-  'node.started': (e: { at: number; deployment: string; node: string; version: number; canary: boolean }) => void;
-  'node.stable': (e: { at: number; deployment: string; node: string; version: number }) => void;
-  'node.failed': (e: { at: number; deployment: string; node: string; version: number; reason: NodeFailureReason }) => void;
-  'node.degraded': (e: { at: number; deployment: string; node: string; version: number }) => void;
-  'node.reverting': (e: { at: number; deployment: string; node: string; version: number }) => void;
-  'node.reverted': (e: { at: number; deployment: string; node: string; version: number }) => void;
+  'deployment.created': (e: { seq: number; at: number; deployment: string; job: string; kind: DeploymentKind; from_version: number | null; to_version: number; strategy: string; targeted: number; canaries: number }) => void;
+  'deployment.state': (e: { seq: number; at: number; deployment: string; state: DeploymentState; reason?: string }) => void;
+  'deployment.promoted': (e: { seq: number; at: number; deployment: string; auto: boolean }) => void;
+  'node.started': (e: { seq: number; at: number; deployment: string; node: string; version: number; canary: boolean }) => void;
+  'node.stable': (e: { seq: number; at: number; deployment: string; node: string; version: number }) => void;
+  'node.failed': (e: { seq: number; at: number; deployment: string; node: string; version: number; reason: NodeFailureReason }) => void;
+  'node.degraded': (e: { seq: number; at: number; deployment: string; node: string; version: number }) => void;
+  'node.reverting': (e: { seq: number; at: number; deployment: string; node: string; version: number }) => void;
+  'node.reverted': (e: { seq: number; at: number; deployment: string; node: string; version: number }) => void;
   'node.revert_failed': (e: { at: number; deployment: string; node: string; version: number }) => void;
   /** Why the engine did what it did: every start, promotion, failure and rollback carries a reason. */
   decision: (e: { at: number; deployment: string; action: string; reason: string; node?: string }) => void;
   /** A report that changed nothing: stale version, unknown node or job, duplicate. */
-  'report.ignored': (e: { at: number; node: string; job: string; reason: IgnoredReason }) => void;
+  'report.ignored': (e: { seq: number; at: number; node: string; job: string; reason: IgnoredReason }) => void;
   /** §7a: something outside the engine failed and the engine carried on: a listener or the executor threw, or a journal entry was quarantined. */
   error: (e: EngineError) => void;
 }
@@ -121,6 +126,14 @@ export interface DeploymentStatus {
   budget: { failed: number; group: number; max_failed_nodes: number; max_failed_nodes_percent: number };
   /** Largest number of nodes updating at once so far. */
   max_in_flight: number;
+}
+
+/** `engine.nodes()`: a node of the inventory and, per job (`namespace/name`), the version it should run (see `inventoryOf`). */
+export interface NodeInventory {
+  id: string;
+  labels: Record<string, string>;
+  connected: boolean;
+  versions: Record<string, number>;
 }
 
 export interface SubmitResult {
