@@ -1,10 +1,11 @@
 /**
  * One bench case, run by run.ts in a fresh `node --expose-gc` process so its
  * memory figures are its own. Usage: `node --expose-gc dist/bench/case.js
- * <engine-rolling|sim-rolling|monte-carlo|postgres-store|cli-rolling|harness-canary|tune-cli> <nodes> [repeats|runs|failover trials|rounds]`.
+ * <engine-rolling|sim-rolling|monte-carlo|postgres-store|cli-rolling|harness-canary|tune-cli|durable-reports> <nodes> [repeats|runs|failover trials|rounds|batch]`.
  * Prints one line, `RESULT <json>`, on standard output.
  */
 import { runCliRolling } from './cases/cliRolling.js';
+import { runDurableReports } from './cases/durableReports.js';
 import { runEngineRolling } from './cases/engineRolling.js';
 import { runHarnessCanary } from './cases/harnessCanary.js';
 import { runMonteCarloCanary } from './cases/monteCarloCanary.js';
@@ -29,8 +30,10 @@ async function main(name: string | undefined, nodes: number, extra: number | und
       return runHarnessCanary(nodes);
     case 'tune-cli':
       return runTuneCli();
+    case 'durable-reports':
+      return runDurableReports(nodes, extra ?? 1000);
     default:
-      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store, cli-rolling, harness-canary or tune-cli`);
+      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store, cli-rolling, harness-canary, tune-cli or durable-reports`);
   }
 }
 

@@ -16,7 +16,7 @@ import { parseResult } from './resultLine.js';
 import { judgeTargets, type CaseResult, type Verdict } from './targets.js';
 
 interface CaseRun {
-  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'cli-rolling' | 'harness-canary' | 'tune-cli';
+  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'cli-rolling' | 'harness-canary' | 'tune-cli' | 'durable-reports';
   nodes: number;
   /** Repeats (sim-rolling), runs (monte-carlo), failover trials (postgres-store) or rounds (cli-rolling). */
   extra?: number;
@@ -35,6 +35,8 @@ const CASES: CaseRun[] = [
   { name: 'harness-canary', nodes: 20_000 },
   { name: 'harness-canary', nodes: 100_000 },
   { name: 'tune-cli', nodes: 2_000 },
+  // Durable (synchronous = FULL) health reports in batches of 1,000 over 10,000 nodes.
+  { name: 'durable-reports', nodes: 10_000, extra: 1_000 },
 ];
 
 /** Room for a 1M-node run to show its real figure (a MISS) instead of dying at the default heap limit. */
@@ -98,6 +100,8 @@ function caseRow(r: Exclude<CaseResult, PostgresStoreResult>): string[] {
       return [r.case, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${num(r.trace_events)} trace events`, mib(r.peak_rss), '-', '-'];
     case 'tune-cli':
       return [`${r.case} (${num(r.candidates)} policies)`, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${num(r.simulated_runs)} runs`, '-', '-', '-'];
+    case 'durable-reports':
+      return [`${r.case} (SQLite FULL, batches of ${num(r.batch)})`, num(r.nodes), time(r.wall_ms), '-', `${rate(r.per_s)} durable reports, p99 ${(r.latency.p99_us / 1000).toFixed(2)} ms a batch`, '-', '-', '-'];
     case 'monte-carlo':
       return [`${r.case} (${num(r.runs)} runs)`, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${rate(r.events_per_s)} est., ${r.runs_per_s.toFixed(0)} runs/s`, mib(r.peak_rss), '-', '-'];
   }

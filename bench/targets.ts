@@ -6,12 +6,13 @@
 import type { CliRollingResult } from './cases/cliRolling.js';
 import type { EngineRollingResult } from './cases/engineRolling.js';
 import type { HarnessCanaryResult } from './cases/harnessCanary.js';
+import type { DurableReportsResult } from './cases/durableReports.js';
 import type { MonteCarloResult } from './cases/monteCarloCanary.js';
 import type { PostgresStoreResult } from './cases/postgresStore.js';
 import type { SimRollingResult } from './cases/simRolling.js';
 import type { TuneCliResult } from './cases/tuneCli.js';
 
-export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | CliRollingResult | HarnessCanaryResult | TuneCliResult;
+export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | CliRollingResult | HarnessCanaryResult | TuneCliResult | DurableReportsResult;
 
 export interface Verdict {
   issue: string;
