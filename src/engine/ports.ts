@@ -42,7 +42,7 @@ export interface Executor {
  */
 export interface Store {
   /** `heartbeat`: the last one written by `heartbeat` (absent when the store keeps none). */
-  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[]; heartbeat?: Heartbeat | null };
+  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[]; heartbeat?: Heartbeat };
   append(entry: JournalEntry): void;
   /** Several entries durable together (one transaction, one fsync); optional: the engine appends one by one without it. */
   appendBatch?(entries: readonly JournalEntry[]): void;
