@@ -22,7 +22,7 @@
  */
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import type { JournalEntry, Store } from '../ports.js';
+import type { Heartbeat, JournalEntry, Store } from '../ports.js';
 import type { EngineSnapshot } from '../types.js';
 
 /** Written in `meta` so that a foreign SQLite file is never mistaken for ours. */
@@ -46,7 +46,7 @@ export class StoreFileError extends Error {
 const SCHEMA = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
-  CREATE TABLE journal (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, input TEXT NOT NULL);
+  CREATE TABLE journal (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, input TEXT NOT NULL, delivered INTEGER);
 `;
 
 export interface SqliteStoreOptions {
@@ -69,7 +69,9 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   /** Held open, inside its exclusive transaction, until `close`. */
   private readonly writerLock: Database.Database;
-  private readonly insertEntry: Database.Statement<[number, string]>;
+  private readonly insertEntry: Database.Statement<[number, string, number | null]>;
+  private readonly appendTx: (entries: readonly JournalEntry[]) => void;
+  private readonly setHeartbeat: Database.Statement<[string]>;
   private readonly compactTx: (snapshot: EngineSnapshot) => void;
 
   /** Opens `file`, creating it (and its tables) when it does not exist. Throws `StoreFileError`. */
@@ -90,7 +92,11 @@ export class SqliteStore implements Store {
       throw error;
     }
     this.writerLock = lock;
-    this.insertEntry = this.db.prepare('INSERT INTO journal (at, input) VALUES (?, ?)');
+    this.insertEntry = this.db.prepare('INSERT INTO journal (at, input, delivered) VALUES (?, ?, ?)');
+    this.appendTx = this.db.transaction((entries: readonly JournalEntry[]) => {
+      for (const entry of entries) this.insertEntry.run(entry.at, JSON.stringify(entry.input), entry.delivered ?? null);
+    });
+    this.setHeartbeat = this.db.prepare("INSERT INTO meta (key, value) VALUES ('heartbeat', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     const upsertSnapshot = this.db.prepare<[string]>(
       'INSERT INTO snapshot (id, body) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body',
     );
@@ -102,12 +108,22 @@ export class SqliteStore implements Store {
     });
   }
 
-  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[] } {
+  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[]; heartbeat?: Heartbeat } {
     return loadState(this.db, this.file);
   }
 
   append(entry: JournalEntry): void {
-    this.insertEntry.run(entry.at, JSON.stringify(entry.input));
+    this.insertEntry.run(entry.at, JSON.stringify(entry.input), entry.delivered ?? null);
+  }
+
+  /** One transaction: one fsync for all of them. */
+  appendBatch(entries: readonly JournalEntry[]): void {
+    this.appendTx(entries);
+  }
+
+  /** One row of `meta`, overwritten: durable like an append. */
+  heartbeat(beat: Heartbeat): void {
+    this.setHeartbeat.run(JSON.stringify({ at: beat.at, delivered: beat.delivered }));
   }
 
   compact(snapshot: EngineSnapshot): void {
@@ -151,7 +167,7 @@ export class SqliteStoreReader {
   }
 
   /** The snapshot and journal as committed now; null while the writer has not created the tables yet. */
-  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[] } | null {
+  load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[]; heartbeat?: Heartbeat } | null {
     if (!this.ours) {
       if (identify(this.db, this.file) === 'empty') return null;
       this.ours = true;
@@ -165,15 +181,25 @@ export class SqliteStoreReader {
 }
 
 /** One read transaction: the snapshot and the journal that follows it, never a mix of two compactions. */
-function loadState(db: Database.Database, file: string): { snapshot: EngineSnapshot | null; journal: JournalEntry[] } {
+function loadState(db: Database.Database, file: string): { snapshot: EngineSnapshot | null; journal: JournalEntry[]; heartbeat?: Heartbeat } {
+  // Files written before the outbox (§7a) have no `delivered` column; a read-only observer cannot add it.
+  const delivered = db.prepare<[], { name: string }>('PRAGMA table_info(journal)').all().some((c) => c.name === 'delivered');
   const read = db.transaction(() => ({
     snapshot: db.prepare<[], { body: string }>('SELECT body FROM snapshot WHERE id = 1').get(),
-    rows: db.prepare<[], { seq: number; at: number; input: string }>('SELECT seq, at, input FROM journal ORDER BY seq').all(),
+    rows: db
+      .prepare<[], { seq: number; at: number; input: string; delivered: number | null }>(`SELECT seq, at, input, ${delivered ? 'delivered' : 'NULL AS delivered'} FROM journal ORDER BY seq`)
+      .all(),
+    beat: db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'heartbeat'").get(),
   }));
-  const { snapshot, rows } = read();
+  const { snapshot, rows, beat } = read();
   return {
     snapshot: snapshot === undefined ? null : (parseJson(file, snapshot.body, 'the snapshot') as EngineSnapshot),
-    journal: rows.map((row) => ({ at: row.at, input: parseJson(file, row.input, `journal entry ${row.seq}`) as JournalEntry['input'] })),
+    journal: rows.map((row) => ({
+      at: row.at,
+      input: parseJson(file, row.input, `journal entry ${row.seq}`) as JournalEntry['input'],
+      ...(row.delivered === null ? {} : { delivered: row.delivered }),
+    })),
+    ...(beat === undefined ? {} : { heartbeat: parseJson(file, beat.value, 'the heartbeat') as Heartbeat }),
   };
 }
 
@@ -228,6 +254,9 @@ function prepareFile(db: Database.Database, kind: 'empty' | 'ours', synchronous:
       setMeta.run('application', APPLICATION);
       setMeta.run('schema_version', String(SQLITE_SCHEMA_VERSION));
     })();
+  } else if (!db.prepare<[], { name: string }>('PRAGMA table_info(journal)').all().some((c) => c.name === 'delivered')) {
+    // A file from before the outbox (§7a): the column is nullable, so older builds still read and write the file.
+    db.exec('ALTER TABLE journal ADD COLUMN delivered INTEGER');
   }
 }
 
