@@ -61,6 +61,8 @@ export interface DeploymentData {
   policy: RolloutPolicy;
   /** The version a failure rolls back to; null when a failure must not roll back. */
   rollbackTarget: number | null;
+  /** §6 v1.1: nodes earlier deployments left on another version than `rollbackTarget`; a rollback reverts them too. */
+  carried: string[];
   /** Why a failure would not roll back, when `rollbackTarget` is null. */
   noRollbackReason: string | null;
   /** The public state; null until the machine first announces one (reads as `pending`). */
@@ -83,6 +85,13 @@ export interface DeploymentData {
   targeted: number;
   /** Canary group size; null until fixed when the rollout leaves `pending` (0 outside canary). */
   canaries: number | null;
+  /**
+   * End (in `order`) of the canary group: its first `canaries` nodes, plus
+   * one more for each canary passed over or removed (§5 v1.1 replacements).
+   */
+  canaryEnd: number;
+  /** Replacements owed when the order ran out: the next nodes to join become canaries. */
+  canariesOwed: number;
   promoted: boolean;
   counts: Record<NodeState, number>;
   failedNodes: string[];
@@ -116,6 +125,8 @@ export interface NewDeployment {
   createdAt: number;
   /** Eligible node ids in rollout order (§3). */
   targets: string[];
+  /** Nodes earlier deployments left on another version than the rollback target (§6 v1.1, `carriedExposure`); default none. */
+  carried?: string[];
 }
 
 /** A new deployment's state: its policy, rollback plan and targets in rollout order, all nodes pending. */
@@ -141,6 +152,9 @@ export function newDeploymentData(n: NewDeployment, io: DeploymentIo): Deploymen
     createdAt: n.createdAt,
     policy: rolloutPolicy(n.spec),
     rollbackTarget: plan.target,
+    carried: n.carried ?? [],
+    canaryEnd: 0,
+    canariesOwed: 0,
     noRollbackReason: plan.reason,
     state: null,
     reason: null,

@@ -69,10 +69,11 @@ export const deploymentMachine = setup({
     hasTargets: ({ context }) => context.targeted > 0,
     isCanary: ({ context }) => context.policy.strategy === 'canary',
     autoPromote: ({ context }) => context.policy.autoPromote,
-    canariesResolved: ({ context }) => context.cursor >= (context.canaries ?? 0) && context.counts.updating === 0,
+    // §5 v1.1: without a stable canary the group is never done: the deployment waits (for a joining node, or an abort).
+    canariesResolved: ({ context }) => step.canariesResolved(context) && step.hasCanaryEvidence(context),
     allResolved: ({ context }) => context.cursor >= context.order.length && context.counts.updating === 0,
     failureBreaksRule: ({ context }) => step.oneMoreFailureBreaksRule(context),
-    willRollBack: ({ context }) => context.rollbackTarget !== null && step.exposedCount(context) > 0,
+    willRollBack: ({ context }) => context.rollbackTarget !== null && (step.exposedCount(context) > 0 || context.carried.length > 0),
     revertsDone: ({ context }) => context.counts.reverting === 0,
     resumesTo: ({ context }, params: { state: ResumeTarget }) => context.resumeTo === params.state,
   },
@@ -82,7 +83,7 @@ export const deploymentMachine = setup({
       step.announceState(context, params.state, params.state === 'pending' ? 'no_eligible_node' : null),
     fixCanaryGroup: ({ context }) => step.fixCanaryGroup(context),
     fill: ({ context, event }, params: Limit) =>
-      step.fillWindow(context, event.now, event.slots, params.upTo === 'canaries' ? (context.canaries ?? 0) : context.order.length),
+      step.fillWindow(context, event.now, event.slots, params.upTo),
     appendNode: ({ context, event }) => step.appendNode(context, nodeOf(event)),
     startLateNode: ({ context, event }) => step.startLateNode(context, nodeOf(event), event.now),
     markStable: ({ context, event }) => step.markStable(context, nodeOf(event)),

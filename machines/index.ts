@@ -13,4 +13,5 @@ export { isAtRest, isLive, isTerminal, beginsRollback, waitsForOperator } from '
 export { DEFAULT_REVERT_DEADLINE_MS, rolloutPolicy, type RolloutPolicy } from './policy.js';
 export { currentGroup } from './steps.js';
 export { canarySize } from './rules/strategies.js';
+export { carriedExposure } from './rules/failure.js';
 export * from './vocabulary.js';

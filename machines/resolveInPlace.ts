@@ -60,7 +60,7 @@ export function resolveInPlace(
   if ((phase === 'rolling' || phase === 'canary') && d.counts.updating < 2) return false;
   if (reason === null) step.markStable(d, node, record);
   else step.markFailed(d, node, reason, record);
-  if (phase === 'rolling') step.fillWindow(d, now, slots, d.order.length);
-  else if (phase === 'canary') step.fillWindow(d, now, slots, d.canaries ?? 0);
+  if (phase === 'rolling') step.fillWindow(d, now, slots, 'all');
+  else if (phase === 'canary') step.fillWindow(d, now, slots, 'canaries');
   return true;
 }

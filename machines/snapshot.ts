@@ -30,5 +30,9 @@ export function deserializeDeployment(s: DeploymentSnapshot, io: DeploymentIo): 
   const nodes = new Map<string, NodeRecord>();
   for (const [id, state, canary, attempt, flags] of tuples) nodes.set(id, { state, canary: canary === 1, attempt, flags });
   const data = structuredClone(rest);
+  // Snapshots written before contract v1.1 lack the fields it added.
+  data.carried ??= [];
+  data.canaryEnd ??= data.canaries ?? 0;
+  data.canariesOwed ??= 0;
   return { ...data, nodes, orderRecords: data.order.map((id) => nodes.get(id)!), io };
 }

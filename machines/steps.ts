@@ -44,6 +44,11 @@ export function appendNode(d: DeploymentData, node: string): void {
   }
   d.order.push(node);
   d.orderRecords.push(record);
+  if (d.canariesOwed > 0 && d.canaryEnd === d.order.length - 1) {
+    record.canary = true;
+    d.canaryEnd++;
+    d.canariesOwed--;
+  }
 }
 
 /** §5: the canary group's size for the nodes targeted now (0 outside canary). */
@@ -56,7 +61,32 @@ export function canaryGroupSize(d: DeploymentData): number {
 export function fixCanaryGroup(d: DeploymentData): void {
   if (d.canaries !== null) return;
   d.canaries = canaryGroupSize(d);
+  d.canaryEnd = d.canaries;
   for (let i = 0; i < d.canaries; i++) d.orderRecords[i]!.canary = true;
+}
+
+/**
+ * §5 v1.1: a canary passed over or removed before promotion is replaced by
+ * the next node of the rollout order (or, when the order has run out, by the
+ * next node to join), so `c` canaries are judged whenever the fleet has them.
+ */
+function replaceCanary(d: DeploymentData): void {
+  if (d.canaryEnd < d.order.length) d.orderRecords[d.canaryEnd++]!.canary = true;
+  else d.canariesOwed++;
+}
+
+/** §5 v1.1: promotion needs evidence: at least one canary stable (or stable, then degraded). */
+export function hasCanaryEvidence(d: DeploymentData): boolean {
+  for (let i = 0; i < d.canaryEnd; i++) {
+    const r = d.orderRecords[i]!;
+    if (r.canary && (r.state === 'stable' || r.state === 'degraded')) return true;
+  }
+  return false;
+}
+
+/** The canary phase's rollout is over: every canary was considered and none is updating (evidence aside). */
+export function canariesResolved(d: DeploymentData): boolean {
+  return d.cursor >= d.canaryEnd && d.counts.updating === 0;
 }
 
 /** Disarms every timer of a node (it resolved, left or stopped): its passing streak ends with them. */
@@ -85,10 +115,11 @@ function disarmTimeouts(d: DeploymentData): void {
  * engine-wide cap. A node whose turn comes while it is not eligible is passed
  * over (`untouched`). O(nodes considered): the cursor never goes back.
  */
-export function fillWindow(d: DeploymentData, now: number, slots: number, end: number): void {
+export function fillWindow(d: DeploymentData, now: number, slots: number, upTo: 'canaries' | 'all'): void {
   let room = windowCapacity(d.policy.windowSize, d.counts.updating);
   let free = slots;
-  while (d.cursor < end && room > 0) {
+  // The canary group's end moves when a canary is passed over (replaced by the next node).
+  while (d.cursor < (upTo === 'canaries' ? d.canaryEnd : d.order.length) && room > 0) {
     if (free <= 0) {
       d.wantsSlots = true;
       return;
@@ -99,6 +130,7 @@ export function fillWindow(d: DeploymentData, now: number, slots: number, end: n
     if (!d.io.eligible(node)) {
       setNodeState(d, record, 'untouched');
       d.io.out.push({ type: 'decision', action: 'skip', node, reason: 'not eligible when its turn came (disconnected, left or no longer matching)' });
+      if (record.canary && !d.promoted) replaceCanary(d);
       continue;
     }
     startNode(d, node, record, now, d.io.explain ? startReason(d, record) : '');
@@ -174,6 +206,7 @@ export function dropNode(d: DeploymentData, node: string): void {
   if (record === undefined || record.state !== 'updating') return;
   setNodeState(d, record, 'removed');
   clearNodeTimers(d, node, record);
+  if (record.canary && !d.promoted) replaceCanary(d);
   d.io.out.push(
     { type: 'stop', node, purpose: 'update', attempt: record.attempt },
     { type: 'decision', action: 'drop', node, reason: 'node left the fleet while updating' },
@@ -232,7 +265,8 @@ export function exposedCount(d: DeploymentData): number {
 export function beginRollback(d: DeploymentData, now: number): void {
   const target = d.rollbackTarget!;
   const out = d.io.out;
-  out.push({ type: 'decision', action: 'rollback', reason: `reverting ${exposedCount(d)} exposed nodes to version ${target}` });
+  const carried = d.carried.length === 0 ? '' : ` and the nodes earlier deployments left on other versions`;
+  out.push({ type: 'decision', action: 'rollback', reason: `reverting ${exposedCount(d)} exposed nodes${carried} to version ${target}` });
   announceState(d, 'rolling_back', d.reason);
   for (const [node, record] of d.nodes) {
     switch (record.state) {
@@ -256,6 +290,33 @@ export function beginRollback(d: DeploymentData, now: number): void {
         break;
     }
   }
+  for (const node of d.carried) revertCarried(d, node, now);
+}
+
+/**
+ * §6 v1.1: a node an earlier deployment left on another version is reverted
+ * too, unless this deployment's own loop already reverts it. A node this
+ * deployment never targeted gets a record of its own (counted in `reverting`
+ * and what follows, not in `targeted`).
+ */
+function revertCarried(d: DeploymentData, node: string, now: number): void {
+  let record = d.nodes.get(node);
+  if (record === undefined) {
+    record = { state: 'reverting', canary: false, attempt: 0, flags: 0 };
+    d.nodes.set(node, record);
+    d.counts.reverting++;
+  } else if (record.state === 'reverting') {
+    return;
+  } else {
+    setNodeState(d, record, 'reverting');
+  }
+  record.attempt++;
+  record.flags = 0;
+  d.io.out.push(
+    { type: 'decision', action: 'revert_carried', node, reason: `ran a version other than ${d.rollbackTarget} under an earlier deployment of the job` },
+    { type: 'revert', node, attempt: record.attempt },
+    { type: 'arm', timer: 'revert', node, at: now + d.policy.revertDeadlineMs },
+  );
 }
 
 export function explainNoRollback(d: DeploymentData): void {

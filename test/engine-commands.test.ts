@@ -102,7 +102,7 @@ describe('§7 abort and rollback commands', () => {
     expect(r.engine.status(JOB)).toMatchObject({ state: 'failed', reason: 'aborted' });
   });
 
-  it('§7 rollback [version]: a new deployment of kind rollback toward the last completed version by default', () => {
+  it('§7 rollback [version]: a new deployment of kind rollback toward that version (v1.1 default: the completed version before the current one)', () => {
     const r = rig({ fleet: nodes(2) });
     r.engine.submit(jobSpec({ deployment: { strategy: 'immediate', health_check: undefined } }));
     r.exec('n-01', 'started');
@@ -110,7 +110,7 @@ describe('§7 abort and rollback commands', () => {
     r.engine.submit(jobSpec({ labels: { v: '2' }, deployment: { strategy: 'immediate', health_check: undefined } }));
     r.exec('n-01', 'started', 2);
     r.exec('n-02', 'started', 2);
-    expect(r.engine.rollback(JOB)).toEqual({ job: JOB, version: 2, unchanged: true, deployment: null });
+    expect(r.engine.rollback(JOB, 2)).toEqual({ job: JOB, version: 2, unchanged: true, deployment: null });
     const result = r.engine.rollback(JOB, 1);
     expect(result).toEqual({ job: JOB, version: 1, unchanged: false, deployment: `${JOB}#3` });
     expect(r.of('deployment.created').at(-1)).toMatchObject({ kind: 'rollback', from_version: 2, to_version: 1 });

@@ -1,6 +1,6 @@
 /** The failure rule and the rollback plan (contract §6). */
 import type { JobType } from '../../src/spec/types.js';
-import type { DeploymentKind } from '../vocabulary.js';
+import type { DeploymentKind, NodeState } from '../vocabulary.js';
 
 /** A deployment fails as soon as `failed > max_failed_nodes` or `100 * failed / group > max_failed_nodes_percent`. */
 export interface FailureLimits {
@@ -42,4 +42,37 @@ export function rollbackPlan(kind: DeploymentKind, type: JobType, noAutoRollback
   if (noAutoRollback) return { target: null, reason: 'no_auto_rollback is set' };
   if (lastCompleted === null) return { target: null, reason: 'no earlier version completed' };
   return { target: lastCompleted, reason: null };
+}
+
+/** States of a node that ran the deployment's version (or a revert of it that may not have taken). */
+const RAN: ReadonlySet<NodeState> = new Set<NodeState>(['updating', 'stable', 'degraded', 'failed', 'stopped', 'reverting', 'revert_failed']);
+
+/** What `carriedExposure` reads of the deployment a new one follows. */
+export interface ExposureSource {
+  state: string | null;
+  version: number;
+  rollbackTarget: number | null;
+  carried: readonly string[];
+  nodes: ReadonlyMap<string, { readonly state: NodeState }>;
+}
+
+/**
+ * §6 v1.1: the nodes a new deployment carries over from the one it follows,
+ * for its rollback to revert too: every node that ran a version other than
+ * `target` (the job's last completed version) since `target` completed, and
+ * was not brought back to it. Decided: "newer than the target" is read as
+ * "other than the target" (a rollback deployment may run an older version);
+ * a node that left the fleet while updating is not carried (nothing to
+ * revert); reverting a node that already runs the target is harmless.
+ */
+export function carriedExposure(previous: ExposureSource, target: number | null): string[] {
+  if (target === null || (previous.state === 'completed' && previous.version === target)) return [];
+  const atTarget = (state: NodeState | undefined): boolean =>
+    (state === 'reverted' && previous.rollbackTarget === target) || (previous.version === target && (state === 'stable' || state === 'degraded'));
+  const carried = new Set<string>();
+  for (const node of previous.carried) if (!atTarget(previous.nodes.get(node)?.state)) carried.add(node);
+  if (previous.version !== target) {
+    for (const [node, record] of previous.nodes) if (RAN.has(record.state) && !atTarget(record.state)) carried.add(node);
+  }
+  return [...carried];
 }

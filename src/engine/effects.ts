@@ -5,6 +5,7 @@
  * slots offered (§7). The shell decides nothing here: it delivers.
  */
 import type { DeploymentRoom, DeploymentView, Effect, RoomEvent } from '../../machines/index.js';
+import { noteCompleted } from './deployments.js';
 import { latestOf, specOf, type EngineCore } from './engineCore.js';
 import { startRequest, stopRequest } from './executions.js';
 import type { IgnoredReason } from './types.js';
@@ -76,7 +77,7 @@ function apply(core: EngineCore, d: DeploymentView, effect: Effect): void {
       });
     case 'state': {
       const job = core.jobs.get(d.job)!;
-      if (effect.state === 'completed') job.lastCompleted = d.version;
+      if (effect.state === 'completed') noteCompleted(job, d.version);
       if (effect.state === 'rolling_back') job.current = d.rollbackTarget!;
       const reason = effect.reason === null ? {} : { reason: effect.reason };
       return outbox.emit('deployment.state', { at, deployment, state: effect.state, ...reason });

@@ -46,6 +46,7 @@ import type {
   IgnoredReason,
   NodeInventory,
   OperatorCommand,
+  SubmitOptions,
   SubmitResult,
 } from './types.js';
 
@@ -62,6 +63,17 @@ export const DEFAULT_HEARTBEAT_MS = 1000;
 
 /** Inputs between two compactions of the journal into a snapshot (bounds the journal). */
 export const DEFAULT_COMPACT_EVERY = 10_000;
+
+/** §7 v1.1: ended deployments kept per job unless `historyLimit` says otherwise. */
+export const DEFAULT_HISTORY_LIMIT = 10;
+
+function historyLimitOf(options: EngineOptions): number {
+  const limit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`engine option historyLimit must be an integer >= 1 (ended deployments kept per job), got ${String(options.historyLimit)}`);
+  }
+  return limit;
+}
 
 type Listener = (...args: unknown[]) => void;
 type EventName = keyof EngineEvents;
@@ -111,7 +123,7 @@ export class Engine {
       input.node = node;
       this.accept(input);
     });
-    this.core = newEngineCore(new Outbox(ports.executor, this.emitter, (error) => this.reportError(error)), timers, options.maxConcurrentUpdates ?? 0);
+    this.core = newEngineCore(new Outbox(ports.executor, this.emitter, (error) => this.reportError(error)), timers, options.maxConcurrentUpdates ?? 0, historyLimitOf(options));
     this.ignoredReports = this.core.ignoredReports;
     if (options.onError !== undefined) this.on('error', options.onError);
     this.startHeartbeat(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
@@ -229,16 +241,20 @@ export class Engine {
 
   // ---- inputs -------------------------------------------------------------
 
-  /** §1: a new version when the normalized spec differs from the current one; `unchanged` otherwise. */
   // Each input is checked first (inputCheck.ts, §7a): a malformed one throws an `InputError` and is not recorded.
 
-  /** §1: a new version when the normalized spec differs from the current one; `unchanged` otherwise (and not journaled). */
-  submit(spec: JobSpec): SubmitResult {
+  /**
+   * §1: a new version when the normalized spec differs from the current one;
+   * `unchanged` otherwise (and not journaled), also (v1.1) when it equals the
+   * latest submitted version and that one failed, was rolled back or canceled
+   * (`rejected` says so), unless `{ retry: true }`.
+   */
+  submit(spec: JobSpec, options: SubmitOptions = {}): SubmitResult {
     const checked = checkSpec(spec);
     // A spec the engine cannot compute with (bad duration or selector) throws here, before it is journaled.
     rolloutPolicy(checked);
     matcherFor(this.core, jobKey(checked), checked);
-    return this.accept({ type: 'submit', spec: checked }) as SubmitResult;
+    return this.accept(options.retry === true ? { type: 'submit', spec: checked, retry: true } : { type: 'submit', spec: checked }) as SubmitResult;
   }
 
   upsertNode(node: FleetNode): void {
@@ -302,7 +318,7 @@ export class Engine {
     this.accept({ type: 'command', command: checkCommandInput('abort', job) });
   }
 
-  /** §7: a new deployment of kind `rollback` toward `version` (default: the last completed one). */
+  /** §7: a new deployment of kind `rollback` toward `version` (v1.1 default: the most recent completed version other than the one the job runs now). */
   rollback(job: string, version?: number): SubmitResult {
     return this.accept({ type: 'command', command: checkCommandInput('rollback', job, version) }) as SubmitResult;
   }
@@ -452,7 +468,7 @@ export class Engine {
       case 'timer':
         return onTimer(this.core, input.deployment, input.kind, input.node);
       case 'submit':
-        return onSubmit(this.core, input.spec);
+        return onSubmit(this.core, input.spec, input.retry === true);
       case 'node.upsert':
         return onUpsert(this.core, input.node);
       case 'node.remove':

@@ -33,6 +33,8 @@ export interface EngineCore {
   readonly timers: EngineTimers;
   /** The engine-wide cap on updating nodes (§7); 0: none. */
   readonly cap: number;
+  /** Ended deployments kept per job (§7 v1.1 bounded history). */
+  readonly historyLimit: number;
   readonly nodes: Map<string, FleetNode>;
   readonly jobs: Map<string, JobRecord>;
   readonly rooms: Map<string, DeploymentRoom>;
@@ -46,11 +48,12 @@ export interface EngineCore {
   roomTouched: boolean;
 }
 
-export function newEngineCore(outbox: Outbox, timers: EngineTimers, cap: number): EngineCore {
+export function newEngineCore(outbox: Outbox, timers: EngineTimers, cap: number, historyLimit: number): EngineCore {
   return {
     outbox,
     timers,
     cap,
+    historyLimit,
     nodes: new Map(),
     jobs: new Map(),
     rooms: new Map(),
@@ -72,5 +75,5 @@ export function latestOf(core: EngineCore, job: JobRecord): DeploymentRoom {
 }
 
 export function specOf(core: EngineCore, job: string, version: number): JobSpec {
-  return core.jobs.get(job)!.versions[version - 1]!;
+  return core.jobs.get(job)!.versions[version]!;
 }

@@ -49,7 +49,7 @@ type Owner = Record<TimerKind, Slot>;
 
 export class EngineTimers {
   private readonly deployments = new Map<string, DeploymentTimers>();
-  /** The deployment looked up last (entries are never removed): most calls in a row are about the same one. */
+  /** The deployment looked up last (entries go only when a deployment is forgotten): most calls in a row are about the same one. */
   private lastId: string | null = null;
   private lastTimers: DeploymentTimers | undefined = undefined;
   private seq = 0;
@@ -86,6 +86,18 @@ export class EngineTimers {
     this.cancel(timers.streak);
     this.cancel(timers.revert);
     nodes!.delete(node);
+  }
+
+  /** Cancels and drops every timer of a deployment the engine forgets (§7 bounded history). */
+  forget(deployment: string): void {
+    const timers = this.deployments.get(deployment);
+    if (timers === undefined) return;
+    this.cancel(timers.queue);
+    this.cancel(timers.total);
+    for (const node of timers.nodes.keys()) this.clearNode(deployment, node);
+    this.deployments.delete(deployment);
+    this.lastId = null;
+    this.lastTimers = undefined;
   }
 
   /** Removes a timer that fired; false when it was disarmed meanwhile. */

@@ -8,6 +8,8 @@ export type CommandErrorCode =
   | 'not_abortable'
   | 'no_completed_version'
   | 'unknown_version'
+  /** §7 v1.1: the version was forgotten with its deployments (bounded history). */
+  | 'forgotten_version'
   | 'disposed';
 
 export class CommandError extends Error {

@@ -17,7 +17,7 @@ export function openEngine(ports: EnginePorts & { store: Store }, options?: Engi
   return Engine.recover(ports, options);
 }
 
-export { Engine, DEFAULT_COMPACT_EVERY, type EnginePorts } from './engine.js';
+export { Engine, DEFAULT_COMPACT_EVERY, DEFAULT_HISTORY_LIMIT, type EnginePorts } from './engine.js';
 export { sameSpec } from './sameSpec.js';
 export { CommandError, InputError, type CommandErrorCode } from './errors.js';
 export { DEFAULT_REVERT_DEADLINE_MS, isAtRest, isLive, isTerminal, beginsRollback, waitsForOperator } from '../../machines/index.js';

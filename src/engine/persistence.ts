@@ -5,7 +5,7 @@
  * whatever was still running.
  */
 import { rolloutPolicy } from '../../machines/index.js';
-import { frozenCopy, restoreRoom } from './deployments.js';
+import { restoreJob, restoreRoom, versionsOf } from './deployments.js';
 import { specOf, type EngineCore } from './engineCore.js';
 import { startRequest } from './executions.js';
 import { SNAPSHOT_FORMAT, type EngineState } from './snapshot.js';
@@ -16,7 +16,7 @@ export function snapshotOf(core: EngineCore, at: number): EngineSnapshot {
   const state: EngineState = {
     format: SNAPSHOT_FORMAT,
     nodes: [...core.nodes.values()].map((n) => ({ id: n.id, labels: { ...n.labels }, connected: n.connected })),
-    jobs: [...core.jobs.values()].map((j) => ({ ...j, versions: [...j.versions] })),
+    jobs: [...core.jobs.values()].map((j) => ({ ...j, versions: { ...j.versions }, completed: [...j.completed], history: [...j.history] })),
     deployments: [...core.rooms.values()].map((room) => room.snapshot()),
     timers: core.timers.toJSON(),
     deploymentSeq: core.deploymentSeq,
@@ -29,8 +29,9 @@ export function snapshotOf(core: EngineCore, at: number): EngineSnapshot {
 
 export function loadState(core: EngineCore, state: EngineState): void {
   for (const node of state.nodes) core.nodes.set(node.id, { id: node.id, labels: { ...node.labels }, connected: node.connected });
-  for (const job of state.jobs) core.jobs.set(job.key, { ...job, versions: job.versions.map(frozenCopy) });
+  for (const job of state.jobs) core.jobs.set(job.key, { ...job, versions: versionsOf(job) });
   for (const s of state.deployments) restoreRoom(core, s);
+  for (const job of state.jobs) core.jobs.set(job.key, restoreJob(core, job));
   core.timers.load(state.timers);
   core.deploymentSeq = state.deploymentSeq;
   Object.assign(core.ignoredReports, state.ignoredReports);

@@ -13,15 +13,24 @@ import type { EngineSnapshot } from './types.js';
 
 export const SNAPSHOT_FORMAT = 1;
 
-/** One job: its versions (index = version - 1) and where its deployments stand. */
+/** One job: its versions and where its deployments stand. */
 export interface JobRecord {
   key: string;
-  versions: JobSpec[];
+  /** Specs by version number; a version no kept deployment needs is forgotten with its deployments (§7 history). */
+  versions: Record<number, JobSpec>;
+  /** Versions created so far; the latest submitted version is this one. */
+  versionCount: number;
   /** The version the job's nodes are meant to run: the latest deployment's, or its rollback target once it rolls back. */
   current: number;
   lastCompleted: number | null;
+  /** The last two distinct versions whose deployment completed, most recent last: the rollback default (§7 v1.1). */
+  completed: number[];
+  /** The deployment of the latest submitted version: what became of it decides a resubmission (§1 v1.1). */
+  submitted: string;
   deployments: number;
   latest: string;
+  /** The job's deployments the engine still keeps, oldest first (§7 v1.1 bounded history). */
+  history: string[];
 }
 
 export interface EngineState {

@@ -17,7 +17,7 @@ export function statusOf(d: DeploymentView): DeploymentStatus {
     failed_at: d.failedAt,
     ended_at: d.endedAt,
     targeted: d.targeted,
-    canary_nodes: d.order.slice(0, d.canaries ?? 0),
+    canary_nodes: d.order.slice(0, d.canaryEnd).filter((node) => d.nodes.get(node)!.canary),
     promoted: d.promoted,
     counts: {
       pending: c.pending,

@@ -13,7 +13,7 @@ export type { DeploymentKind, DeploymentState, NodeFailureReason, TimerKind, Exe
 
 /** Every input the engine accepts; each is journaled before it is acted on. */
 export type EngineInput =
-  | { type: 'submit'; spec: JobSpec }
+  | { type: 'submit'; spec: JobSpec; retry?: true }
   | { type: 'node.upsert'; node: FleetNode }
   | { type: 'node.remove'; node: string }
   | { type: 'node.connected'; node: string; connected: boolean }
@@ -142,6 +142,27 @@ export interface SubmitResult {
   unchanged: boolean;
   /** The deployment this submission started; null when unchanged. */
   deployment: string | null;
+  /**
+   * §1 v1.1: set when the spec equals the latest submitted version and the
+   * engine rejected that version (failed, rolled back or canceled): which
+   * version, its deployment and what became of it. Nothing started; submit
+   * with `{ retry: true }` to deploy it again as a new version.
+   */
+  rejected?: RejectedVersion;
+}
+
+export interface RejectedVersion {
+  version: number;
+  deployment: string;
+  /** `failed`, `rolling_back`, `rolled_back` or `canceled`. */
+  state: DeploymentState;
+  /** Why it failed or was canceled (failure_rule, aborted, superseded ...). */
+  reason: string | null;
+}
+
+export interface SubmitOptions {
+  /** Deploy a spec the engine rejected (§1 v1.1) again, as a new version. */
+  retry?: boolean;
 }
 
 export interface EngineOptions {
@@ -153,4 +174,11 @@ export interface EngineOptions {
   onError?: (e: EngineError) => void;
   /** With a store that keeps one: how often (real ms) it records that the engine is alive (default 1000; 0: never). Recovery counts downtime from the last record. */
   heartbeatMs?: number;
+  /**
+   * §7 v1.1: ended deployments kept per job, most recent first (default 10,
+   * an integer >= 1); older ones are forgotten from memory and the snapshot,
+   * except an active one, the latest submission and the one a rollback
+   * returns to.
+   */
+  historyLimit?: number;
 }

@@ -92,12 +92,15 @@ export const canaryGroupHasContractSize: Invariant = (record) => {
     }
     let promoted = false;
     const canaries = new Set<string>();
+    // §5 v1.1: a canary passed over or removed is replaced by the next node (the trace does not show a pass-over).
+    const status = record.deployments.find((s) => s.id === d.id)?.counts;
+    const replaced = (status?.untouched ?? 0) + (status?.removed ?? 0);
     for (const e of events) {
       if (e.type === 'deployment.promoted') promoted = true;
       if (e.type !== 'node.started') continue;
       if (e.canary === true) {
         canaries.add(String(e.node));
-        if (promoted || canaries.size > size) {
+        if (promoted || canaries.size > size + replaced) {
           out.push(violation('§5', 'canaryGroupHasContractSize', d.id, e.t, `${String(e.node)} started as canary number ${canaries.size} of ${size} at t=${e.t}${promoted ? ', after promotion' : ''} in ${d.id}`));
           break;
         }
@@ -125,12 +128,16 @@ export const promotionFollowsPolicy: Invariant = (record) => {
     const passedOver = record.deployments.find((status) => status.id === d.id)?.counts.untouched ?? 0;
     const updating = new Set<string>();
     let resolved = 0;
+    let stableCanaries = 0;
     let state = 'pending';
     for (const e of record.trace) {
       if (e.deployment !== d.id) continue;
       if (e.type === 'node.started' && e.canary === true) updating.add(String(e.node));
       // A canary that left the fleet while updating is dropped, not judged: it no longer holds promotion back.
-      if ((e.type === 'node.stable' || e.type === 'node.failed' || e.type === 'node.removed') && updating.delete(String(e.node))) resolved++;
+      if ((e.type === 'node.stable' || e.type === 'node.failed' || e.type === 'node.removed') && updating.delete(String(e.node))) {
+        resolved++;
+        if (e.type === 'node.stable') stableCanaries++;
+      }
       const canariesDone = updating.size === 0 && resolved + passedOver >= group;
       if (e.type === 'deployment.state') {
         state = String(e.state);
@@ -140,7 +147,9 @@ export const promotionFollowsPolicy: Invariant = (record) => {
       }
       if (e.type !== 'deployment.promoted') continue;
       const byOperator = e.auto === false;
-      if (!canariesDone) {
+      if (stableCanaries === 0) {
+        out.push(violation('§5', 'promotionFollowsPolicy', d.id, e.t, `${d.id} promoted at t=${e.t} with no stable canary (v1.1: promotion needs evidence)`));
+      } else if (!canariesDone) {
         out.push(violation('§5', 'promotionFollowsPolicy', d.id, e.t, `${d.id} promoted at t=${e.t} with ${resolved} of ${group} canaries resolved`));
       } else if (byOperator && state !== 'awaiting_promotion') {
         out.push(violation('§7', 'promotionFollowsPolicy', d.id, e.t, `${d.id} promoted by an operator at t=${e.t} while ${state}, not awaiting_promotion`));
