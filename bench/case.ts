@@ -1,13 +1,14 @@
 /**
  * One bench case, run by run.ts in a fresh `node --expose-gc` process so its
  * memory figures are its own. Usage: `node --expose-gc dist/bench/case.js
- * <engine-rolling|sim-rolling|monte-carlo|postgres-store|cli-rolling|harness-canary|tune-cli|durable-reports> <nodes> [repeats|runs|failover trials|rounds|batch]`.
+ * <engine-rolling|sim-rolling|monte-carlo|postgres-store|cli-rolling|harness-canary|tune-cli|durable-reports|history> <nodes|deployments> [repeats|runs|failover trials|rounds|batch|curve step]`.
  * Prints one line, `RESULT <json>`, on standard output.
  */
 import { runCliRolling } from './cases/cliRolling.js';
 import { runDurableReports } from './cases/durableReports.js';
 import { runEngineRolling } from './cases/engineRolling.js';
 import { runHarnessCanary } from './cases/harnessCanary.js';
+import { runHistory } from './cases/history.js';
 import { runMonteCarloCanary } from './cases/monteCarloCanary.js';
 import { runPostgresStore } from './cases/postgresStore.js';
 import { runSimRolling } from './cases/simRolling.js';
@@ -32,8 +33,11 @@ async function main(name: string | undefined, nodes: number, extra: number | und
       return runTuneCli();
     case 'durable-reports':
       return runDurableReports(nodes, extra ?? 1000);
+    case 'history':
+      // `nodes` is the number of deployments here; `extra` how often the curve gets a point.
+      return runHistory(nodes, extra ?? 10_000);
     default:
-      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store, cli-rolling, harness-canary, tune-cli or durable-reports`);
+      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store, cli-rolling, harness-canary, tune-cli, durable-reports or history`);
   }
 }
 

@@ -10,13 +10,14 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { HistoryResult } from './cases/history.js';
 import type { PostgresStoreResult } from './cases/postgresStore.js';
 import { findPostgresBin, POSTGRES_MISSING } from './postgresCluster.js';
 import { parseResult } from './resultLine.js';
 import { judgeTargets, type CaseResult, type Verdict } from './targets.js';
 
 interface CaseRun {
-  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'cli-rolling' | 'harness-canary' | 'tune-cli' | 'durable-reports';
+  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'cli-rolling' | 'harness-canary' | 'tune-cli' | 'durable-reports' | 'history';
   nodes: number;
   /** Repeats (sim-rolling), runs (monte-carlo), failover trials (postgres-store) or rounds (cli-rolling). */
   extra?: number;
@@ -37,6 +38,8 @@ const CASES: CaseRun[] = [
   { name: 'tune-cli', nodes: 2_000 },
   // Durable (synchronous = FULL) health reports in batches of 1,000 over 10,000 nodes.
   { name: 'durable-reports', nodes: 10_000, extra: 1_000 },
+  // §7 v1.1 bounded history: 100,000 sequential deployments, a point of the curve every 10,000 (`nodes` = deployments).
+  { name: 'history', nodes: 100_000, extra: 10_000 },
 ];
 
 /** Room for a 1M-node run to show its real figure (a MISS) instead of dying at the default heap limit. */
@@ -70,7 +73,7 @@ function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
-function caseRow(r: Exclude<CaseResult, PostgresStoreResult>): string[] {
+function caseRow(r: Exclude<CaseResult, PostgresStoreResult | HistoryResult>): string[] {
   switch (r.case) {
     case 'engine-rolling':
       return [r.case, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${rate(r.health_per_s)} health, ${rate(r.inputs_per_s)} inputs`, mib(r.memory.peak_rss), `${Math.round(r.heap_per_node)} B`, '-'];
@@ -124,6 +127,21 @@ function postgresLines(r: PostgresStoreResult): string[] {
   ];
 }
 
+/** §7 v1.1: the bounded history's curve, one row per point, both stores side by side. */
+function historyLines(r: HistoryResult): string[] {
+  const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
+  return [
+    `Bounded history (${num(r.deployments)} sequential deployments over ${r.jobs} jobs and ${r.nodes} nodes, historyLimit ${r.history_limit}, ${time(r.wall_ms)}):`,
+    row(['deployments', 'memory: heap', 'store size', 'reopen', 'kept', 'sqlite: heap', 'db size', 'reopen', 'kept']),
+    row(['---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    ...r.memory.map((m, i) => {
+      const s = r.sqlite[i]!;
+      return row([num(m.deployments), mib(m.heap_used), kib(m.store_bytes), time(m.reopen_ms), num(m.kept_deployments), mib(s.heap_used), kib(s.store_bytes), time(s.reopen_ms), num(s.kept_deployments)]);
+    }),
+    '',
+  ];
+}
+
 function verdictRow(v: Verdict): string[] {
   return [v.issue, v.target, v.figure ?? 'not run', v.pass === null ? 'NOT RUN' : v.pass ? 'PASS' : 'MISS', v.cpu_figure ?? '-'];
 }
@@ -156,7 +174,7 @@ for (const run of selected) {
     continue;
   }
   ran.push(run);
-  process.stderr.write(`bench: ${run.name}${run.nodes > 0 ? ` ${num(run.nodes)} nodes` : ''} ...\n`);
+  process.stderr.write(`bench: ${run.name}${run.nodes > 0 ? ` ${num(run.nodes)} ${run.name === 'history' ? 'deployments' : 'nodes'}` : ''} ...\n`);
   loads.push(Number(loadavg()[0]!.toFixed(2)));
   const outcome = await runChild(run);
   if ('error' in outcome) errors.push({ run, error: outcome.error });
@@ -164,12 +182,13 @@ for (const run of selected) {
 }
 
 const verdicts = judgeTargets(results);
-const caseRows = results.filter((r): r is Exclude<CaseResult, PostgresStoreResult> => r.case !== 'postgres-store').map((r) => row(caseRow(r)));
+const caseRows = results.filter((r): r is Exclude<CaseResult, PostgresStoreResult | HistoryResult> => r.case !== 'postgres-store' && r.case !== 'history').map((r) => row(caseRow(r)));
 const lines = [
   ...(caseRows.length === 0
     ? []
     : [row(['case', 'nodes', 'wall time', 'cpu time', 'events/s', 'peak RSS', 'heap/node', 'vs loop']), row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']), ...caseRows, '']),
   ...results.filter((r): r is PostgresStoreResult => r.case === 'postgres-store').flatMap(postgresLines),
+  ...results.filter((r): r is HistoryResult => r.case === 'history').flatMap(historyLines),
   ...skipped,
   row(['issue', 'target', 'figure', 'verdict', 'by CPU time']),
   row(['---', '---', '---', '---', '---']),

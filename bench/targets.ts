@@ -4,6 +4,7 @@
  * never as a pass.
  */
 import type { CliRollingResult } from './cases/cliRolling.js';
+import type { HistoryResult } from './cases/history.js';
 import type { EngineRollingResult } from './cases/engineRolling.js';
 import type { HarnessCanaryResult } from './cases/harnessCanary.js';
 import type { DurableReportsResult } from './cases/durableReports.js';
@@ -12,7 +13,7 @@ import type { PostgresStoreResult } from './cases/postgresStore.js';
 import type { SimRollingResult } from './cases/simRolling.js';
 import type { TuneCliResult } from './cases/tuneCli.js';
 
-export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | CliRollingResult | HarnessCanaryResult | TuneCliResult | DurableReportsResult;
+export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | CliRollingResult | HarnessCanaryResult | TuneCliResult | DurableReportsResult | HistoryResult;
 
 export interface Verdict {
   issue: string;

@@ -163,7 +163,8 @@ log(clock.now(), `${dbFile}: ${live.length > 0 ? `resuming ${live.map((d) => `${
 // On every start, sync the inventory and submit: an unchanged node or spec is not even journaled, so a restart resumes.
 for (const node of fleet) engine.upsertNode(node);
 const submitted = engine.submit(spec);
-if (submitted.unchanged) log(clock.now(), `${JOB} v${submitted.version} unchanged: nothing new to roll out`);
+if (submitted.rejected !== undefined) log(clock.now(), `${JOB} v${submitted.version} was ${submitted.rejected.state}: not deployed again (submit with { retry: true } to retry)`);
+else if (submitted.unchanged) log(clock.now(), `${JOB} v${submitted.version} unchanged: nothing new to roll out`);
 exitIfEnded(); // an unchanged spec whose rollout already ended
 
 process.on('SIGINT', () => {

@@ -100,6 +100,31 @@ describe('engine properties (random rollouts on the real engine)', () => {
     expect(seen.get('rolled_back') ?? 0).toBeGreaterThan(0);
   });
 
+  it('§6 v1.1 once a rollback ends, every node that ran a newer version runs the target or is revert_failed', () => {
+    const supersedes = rolloutScenarioArb({ kinds: ['submit', 'abort', 'pause', 'resume', 'promote', 'disconnect', 'connect', 'join'], maxEvents: 8 }).map((s) => ({ ...s, previous: true }));
+    const seen = { supersedeThenRollback: 0, rollback: 0 };
+    const kindOf = (run: RolloutRun): string => {
+      const trace = run.record.trace;
+      const rolledBack = trace.filter((e) => e.type === 'deployment.state' && e.state === 'rolled_back');
+      if (rolledBack.length === 0) return 'no rollback';
+      const superseded = trace.findIndex((e) => e.type === 'deployment.state' && e.reason === 'superseded');
+      const after = superseded >= 0 && rolledBack.some((e) => trace.indexOf(e) > superseded);
+      return after ? 'supersede then rollback' : 'rollback';
+    };
+    const property = fc.property(supersedes, (scenario) => {
+      const run = runRollout(scenario);
+      const kind = kindOf(run);
+      if (kind === 'supersede then rollback') seen.supersedeThenRollback++;
+      if (kind === 'rollback') seen.rollback++;
+      expectRules(run, ['rollbackRestoresEveryNode', 'rollbackRevertsEveryExposedNode']);
+    });
+    fc.assert(property, runs(400));
+    fc.statistics(supersedes, (s) => kindOf(runRollout(s)), { numRuns: 200 });
+    // The runs reach the case the rule is about, not only plain rollbacks.
+    expect(seen.supersedeThenRollback).toBeGreaterThan(0);
+    expect(seen.rollback).toBeGreaterThan(0);
+  });
+
   it('§7 every deployment ends or waits for an operator (or, under immediate, for reports), and terminal states are final', () => {
     fc.assert(
       fc.property(rolloutScenarioArb({ maxEvents: 8 }), (scenario) => {

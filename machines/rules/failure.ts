@@ -67,10 +67,14 @@ export interface ExposureSource {
  */
 export function carriedExposure(previous: ExposureSource, target: number | null): string[] {
   if (target === null || (previous.state === 'completed' && previous.version === target)) return [];
+  // A node `previous` started on the target itself (a rollback deployment to it), or reverted to it, runs the target.
   const atTarget = (state: NodeState | undefined): boolean =>
-    (state === 'reverted' && previous.rollbackTarget === target) || (previous.version === target && (state === 'stable' || state === 'degraded'));
+    state === undefined ? false : previous.version === target ? RAN.has(state) || state === 'reverted' : state === 'reverted' && previous.rollbackTarget === target;
   const carried = new Set<string>();
-  for (const node of previous.carried) if (!atTarget(previous.nodes.get(node)?.state)) carried.add(node);
+  for (const node of previous.carried) {
+    const state = previous.nodes.get(node)?.state;
+    if (!atTarget(state) && state !== 'removed') carried.add(node);
+  }
   if (previous.version !== target) {
     for (const [node, record] of previous.nodes) if (RAN.has(record.state) && !atTarget(record.state)) carried.add(node);
   }

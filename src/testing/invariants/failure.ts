@@ -105,6 +105,59 @@ function lastCompletedBefore(record: RolloutRecord, created: Map<string, Created
 }
 
 /**
+ * §6 v1.1: the version each node of `job` runs after `trace[0..upTo)`, as far
+ * as the trace shows, since `target`'s deployment last completed: a start sets
+ * it, a confirmed revert sets it back. Also the nodes that ran another version
+ * than `target` at some point since then.
+ */
+function versionsRunSince(record: RolloutRecord, created: Map<string, Created>, job: string, target: number, upTo: number): { runs: Map<string, number>; touched: Set<string> } {
+  const trace = record.trace;
+  let from = 0;
+  for (let i = 0; i < upTo; i++) {
+    const e = trace[i]!;
+    const d = created.get(e.deployment);
+    if (e.type === 'deployment.state' && e.state === 'completed' && d?.job === job && d.to_version === target) from = i + 1;
+  }
+  const runs = new Map<string, number>();
+  const touched = new Set<string>();
+  for (let i = from; i < upTo; i++) {
+    const e = trace[i]!;
+    if (created.get(e.deployment)?.job !== job) continue;
+    // A node dropped from the fleet while updating is gone: nothing to revert there.
+    if (e.type === 'node.removed') runs.delete(String(e.node));
+    if (e.type !== 'node.started' && e.type !== 'node.reverted') continue;
+    runs.set(String(e.node), Number(e.version));
+    if (Number(e.version) !== target) touched.add(String(e.node));
+  }
+  return { runs, touched };
+}
+
+/**
+ * §6 v1.1: once a rollback ends, every node that ran a version newer than the
+ * target (any version other than it, since it completed: the failed
+ * deployment's, and those of the deployments it superseded) runs the target
+ * again or is `revert_failed`.
+ */
+export const rollbackRestoresEveryNode: Invariant = (record) => {
+  const out: Violation[] = [];
+  const created = createdDeployments(record);
+  const trace = record.trace;
+  for (let i = 0; i < trace.length; i++) {
+    const e = trace[i]!;
+    if (e.type !== 'deployment.state' || e.state !== 'rolled_back') continue;
+    const d = created.get(e.deployment)!;
+    const failedAt = trace.findIndex((f) => f.deployment === d.id && f.type === 'deployment.state' && f.state === 'failed');
+    const target = lastCompletedBefore(record, created, d.job, trace[failedAt]!.t, failedAt);
+    if (target === null) continue;
+    const gaveUp = new Set(trace.slice(failedAt, i + 1).filter((f) => f.deployment === d.id && f.type === 'node.revert_failed').map((f) => String(f.node)));
+    const { runs } = versionsRunSince(record, created, d.job, target, i + 1);
+    const mixed = [...runs].filter(([node, version]) => version !== target && !gaveUp.has(node)).map(([node, version]) => `${node} (v${version})`);
+    if (mixed.length > 0) out.push(violation('§6', 'rollbackRestoresEveryNode', d.id, e.t, `${d.id} rolled back to version ${target} at t=${e.t} but ${mixed.join(', ')} still run another version and are not revert_failed`));
+  }
+  return out;
+};
+
+/**
  * §6: a failure starts a rollback unless `no_auto_rollback`, a `query` job, a
  * rollback deployment or no earlier completed version; the rollback reverts
  * every node that received the failed version (and is still in the fleet), to the last completed version,
@@ -124,12 +177,16 @@ export const rollbackRevertsEveryExposedNode: Invariant = (record) => {
     const failure = trace[failedAt]!;
     const target = lastCompletedBefore(record, created, d.job, failure.t, failedAt);
     // A node that left the fleet before the failure is gone: nothing to revert there.
-    const exposed = new Set<string>();
+    const ownSet = new Set<string>();
     for (const e of trace.slice(0, failedAt)) {
       if (e.deployment !== d.id) continue;
-      if (e.type === 'node.started') exposed.add(String(e.node));
-      if (e.type === 'node.removed') exposed.delete(String(e.node));
+      if (e.type === 'node.started') ownSet.add(String(e.node));
+      if (e.type === 'node.removed') ownSet.delete(String(e.node));
     }
+    const own = [...ownSet];
+    // §6 v1.1: with the nodes the job's earlier deployments left on another version since the target completed.
+    const since = target === null ? null : versionsRunSince(record, created, d.job, target, failedAt);
+    const exposed = new Set([...own, ...[...(since?.runs ?? [])].filter(([, version]) => version !== target).map(([node]) => node)]);
     const why = d.spec.deployment.no_auto_rollback
       ? 'no_auto_rollback is set'
       : d.spec.type === 'query'
@@ -159,8 +216,8 @@ export const rollbackRevertsEveryExposedNode: Invariant = (record) => {
     }
     const notReverted = [...exposed].filter((node) => !reverting.has(node));
     if (notReverted.length > 0) out.push(violation('§6', 'rollbackRevertsEveryExposedNode', d.id, failure.t, `rollback of ${d.id} (failed at t=${failure.t}) never reverts exposed ${ids(notReverted)}`));
-    const extra = [...reverting.keys()].filter((node) => !exposed.has(node));
-    if (extra.length > 0) out.push(violation('§6', 'rollbackRevertsEveryExposedNode', d.id, failure.t, `rollback of ${d.id} reverts ${ids(extra)}, which never received version ${d.to_version}`));
+    const extra = [...reverting.keys()].filter((node) => !exposed.has(node) && !own.includes(node) && !since?.touched.has(node));
+    if (extra.length > 0) out.push(violation('§6', 'rollbackRevertsEveryExposedNode', d.id, failure.t, `rollback of ${d.id} reverts ${ids(extra)}, which never ran version ${d.to_version} nor another version than ${target}`));
     const wrong = [...reverting.values()].find((e) => e.version !== target);
     if (wrong !== undefined) out.push(violation('§6', 'rollbackRevertsEveryExposedNode', d.id, wrong.t, `rollback of ${d.id} reverts ${String(wrong.node)} to version ${String(wrong.version)}, not to the last completed version ${target}`));
     const final = record.deployments.find((status) => status.id === d.id)?.state;

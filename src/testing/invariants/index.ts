@@ -1,11 +1,11 @@
 /** Every invariant of the contract, and a runner for them; see record.ts for what they read. */
 import type { Invariant, RolloutRecord, Violation } from './record.js';
 import { windowNeverExceedsMaxParallel, globalCapHolds, immediateStartsEveryTarget, expectedCanaries, canaryGroupHasContractSize, promotionFollowsPolicy } from './strategies.js';
-import { noStartAfterFailure, failureRuleFiresAtFirstBreak, rollbackRevertsEveryExposedNode } from './failure.js';
+import { noStartAfterFailure, failureRuleFiresAtFirstBreak, rollbackRevertsEveryExposedNode, rollbackRestoresEveryNode } from './failure.js';
 import { everyDeploymentEndsOrWaits, terminalStatesAreFinal, supersededLeavesNoOrphans } from './lifecycle.js';
 
 export { isAtRest, type Invariant, type RolloutRecord, type Violation } from './record.js';
-export { windowNeverExceedsMaxParallel, globalCapHolds, immediateStartsEveryTarget, expectedCanaries, canaryGroupHasContractSize, promotionFollowsPolicy, noStartAfterFailure, failureRuleFiresAtFirstBreak, rollbackRevertsEveryExposedNode, everyDeploymentEndsOrWaits, terminalStatesAreFinal, supersededLeavesNoOrphans };
+export { windowNeverExceedsMaxParallel, globalCapHolds, immediateStartsEveryTarget, expectedCanaries, canaryGroupHasContractSize, promotionFollowsPolicy, noStartAfterFailure, failureRuleFiresAtFirstBreak, rollbackRevertsEveryExposedNode, rollbackRestoresEveryNode, everyDeploymentEndsOrWaits, terminalStatesAreFinal, supersededLeavesNoOrphans };
 
 /** Every invariant, in contract order. */
 export const INVARIANTS: Readonly<Record<string, Invariant>> = {
@@ -16,6 +16,7 @@ export const INVARIANTS: Readonly<Record<string, Invariant>> = {
   noStartAfterFailure,
   failureRuleFiresAtFirstBreak,
   rollbackRevertsEveryExposedNode,
+  rollbackRestoresEveryNode,
   everyDeploymentEndsOrWaits,
   terminalStatesAreFinal,
   supersededLeavesNoOrphans,
