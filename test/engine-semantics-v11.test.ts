@@ -76,6 +76,15 @@ describe('§1 v1.1 resubmitting a rejected version', () => {
     expect(s.engine.submit(jobSpec({ deployment: immediate }))).toEqual({ job: JOB, version: 1, unchanged: true, deployment: null });
   });
 
+  it('§1 v1.1: once an explicit rollback deployed the rejected version successfully, its spec is plainly unchanged', () => {
+    const r = rolledBackV2();
+    r.exec('n-01', 'started', 1);
+    r.exec('n-02', 'started', 1);
+    expect(r.engine.rollback(JOB, 2)).toMatchObject({ version: 2, unchanged: false });
+    completeImmediate(r, 2, ['n-01', 'n-02']);
+    expect(r.engine.submit(jobSpec({ ...v(2), deployment: immediate }))).toEqual({ job: JOB, version: 2, unchanged: true, deployment: null });
+  });
+
   it('§1 v1.1: the decision survives a restart (journal replay and snapshot)', () => {
     const store = new MemoryStore();
     const clock = new VirtualClock();

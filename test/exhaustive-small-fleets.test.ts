@@ -201,7 +201,7 @@ function explore(policy: Policy, nodes: readonly string[]): Exploration {
     if (next.every((a) => a.command !== undefined)) {
       // Nothing but an operator can act: every deployment must be at rest.
       result.quiescent++;
-      const liveness = checkInvariants(record(state, deployments, true), ['everyDeploymentEndsOrWaits', 'rollbackRevertsEveryExposedNode', 'supersededLeavesNoOrphans']);
+      const liveness = checkInvariants(record(state, deployments, true), ['everyDeploymentEndsOrWaits', 'rollbackRevertsEveryExposedNode', 'rollbackRestoresEveryNode', 'supersededLeavesNoOrphans']);
       if (liveness.length > 0) report(state, liveness.map((v) => v.message));
     }
     for (const [i, action] of next.entries()) {

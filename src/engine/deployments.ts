@@ -4,7 +4,7 @@
  * the fleet as it stands; operator commands go to the job's latest
  * deployment. Each deployment is its own room (machines/room.ts).
  */
-import { carriedExposure, DeploymentRoom, isTerminal, type DeploymentSnapshot, type RoomPorts } from '../../machines/index.js';
+import { carriedExposure, DeploymentRoom, isTerminal, type DeploymentSnapshot, type DeploymentView, type RoomPorts } from '../../machines/index.js';
 import { compileSelector, type NodePredicate } from '../selector/match.js';
 import { rolloutOrder } from '../selector/order.js';
 import type { FleetNode } from '../selector/types.js';
@@ -46,10 +46,13 @@ export function onSubmit(core: EngineCore, spec: JobSpec, retry = false): Submit
     core.jobs.set(key, created);
     return { job: key, version: 1, unchanged: false, deployment: createDeployment(core, created, 1, 'create') };
   }
+  const current = sameSpec(job.versions[job.current]!, spec);
+  // The job runs this spec and its latest deployment was not rejected: plainly unchanged.
+  if (current && !isRejected(latestOf(core, job).view)) return { job: key, version: job.current, unchanged: true, deployment: null };
   const rejected = rejectedAs(core, job, spec);
   if (rejected !== null) {
     if (!retry) return { job: key, version: rejected.version, unchanged: true, deployment: null, rejected };
-  } else if (sameSpec(job.versions[job.current]!, spec)) {
+  } else if (current) {
     return { job: key, version: job.current, unchanged: true, deployment: null };
   }
   const version = ++job.versionCount;
@@ -63,9 +66,13 @@ function rejectedAs(core: EngineCore, job: JobRecord, spec: JobSpec): RejectedVe
   const room = core.rooms.get(job.submitted);
   if (latest === undefined || room === undefined || !sameSpec(latest, spec)) return null;
   const d = room.view;
-  const state = d.state ?? 'pending';
-  if (d.failedAt === null && state !== 'canceled') return null;
-  return { version: job.versionCount, deployment: d.id, state, reason: d.reason };
+  if (!isRejected(d)) return null;
+  return { version: job.versionCount, deployment: d.id, state: d.state!, reason: d.reason };
+}
+
+/** Failed (rolling back or not) or canceled: the engine did not keep this version. */
+function isRejected(d: DeploymentView): boolean {
+  return d.failedAt !== null || d.state === 'canceled';
 }
 
 export function onCommand(core: EngineCore, command: OperatorCommand): SubmitResult | undefined {
