@@ -71,6 +71,7 @@ export const deploymentMachine = setup({
     autoPromote: ({ context }) => context.policy.autoPromote,
     // §5 v1.1: without a stable canary the group is never done: the deployment waits (for a joining node, or an abort).
     canariesResolved: ({ context }) => step.canariesResolved(context) && step.hasCanaryEvidence(context),
+    lacksEvidence: ({ context }) => context.reason !== step.NO_CANARY_EVIDENCE && step.canariesResolved(context) && !step.hasCanaryEvidence(context),
     allResolved: ({ context }) => context.cursor >= context.order.length && context.counts.updating === 0,
     failureBreaksRule: ({ context }) => step.oneMoreFailureBreaksRule(context),
     willRollBack: ({ context }) => context.rollbackTarget !== null && (step.exposedCount(context) > 0 || context.carried.length > 0),
@@ -92,6 +93,7 @@ export const deploymentMachine = setup({
     },
     dropNode: ({ context, event }) => step.dropNode(context, nodeOf(event)),
     promote: ({ context }, params: { auto: boolean }) => step.promote(context, params.auto),
+    awaitEvidence: ({ context }) => step.awaitEvidence(context),
     awaitPromotion: ({ context }) =>
       context.io.out.push({ type: 'decision', action: 'await_promotion', reason: 'every canary resolved and the failure rule holds; waiting for an operator promote' }),
     pause: ({ context, event }, params: { resumeTo: ResumeTarget }) => step.pause(context, event.now, params.resumeTo),
@@ -168,6 +170,7 @@ export const deploymentMachine = setup({
               always: [
                 { guard: and(['canariesResolved', 'autoPromote']), target: 'rolling', actions: { type: 'promote', params: { auto: true } } },
                 { guard: 'canariesResolved', target: 'awaiting_promotion', actions: 'awaitPromotion' },
+                { guard: 'lacksEvidence', actions: 'awaitEvidence' },
               ],
               on: {
                 ...judging({ upTo: 'canaries' }),

@@ -6,6 +6,9 @@
  */
 import type { DeploymentState, NodeState } from './vocabulary.js';
 
+/** The status reason of a canary phase that waits for evidence (§5 v1.1): at rest, like `pending`. */
+export const NO_CANARY_EVIDENCE = 'no_canary_evidence';
+
 const LIVE: ReadonlySet<string> = new Set(['pending', 'in_progress', 'paused', 'awaiting_promotion']);
 const TERMINAL: ReadonlySet<string> = new Set(['completed', 'rolled_back', 'canceled', 'failed']);
 const WAITS_FOR_OPERATOR: ReadonlySet<string> = new Set(['awaiting_promotion', 'paused']);
@@ -41,7 +44,9 @@ export function waitsForOperator(state: DeploymentState | string): boolean {
  * after completion (a pipeline's late joiner), so a deployment rests only
  * once none is updating or reverting.
  */
-export function isAtRest(status: { state: DeploymentState | string; counts: Pick<Record<NodeState, number>, 'updating' | 'reverting'> }): boolean {
+export function isAtRest(status: { state: DeploymentState | string; reason?: string | null; counts: Pick<Record<NodeState, number>, 'updating' | 'reverting'> }): boolean {
   const { state, counts } = status;
-  return (isTerminal(state) || waitsForOperator(state) || state === 'pending') && counts.updating === 0 && counts.reverting === 0;
+  // §5 v1.1: a canary phase without a stable canary waits, like `pending`, for a node or an operator.
+  const waitsForEvidence = state === 'in_progress' && status.reason === NO_CANARY_EVIDENCE;
+  return (isTerminal(state) || waitsForOperator(state) || state === 'pending' || waitsForEvidence) && counts.updating === 0 && counts.reverting === 0;
 }

@@ -6,6 +6,7 @@
  * comes in as `now`. The decisions themselves are the pure rules of `rules/`.
  */
 import { FLAG, type DeploymentData, type NodeRecord } from './context.js';
+import { NO_CANARY_EVIDENCE } from './lifecycle.js';
 import { breaksFailureRule, describeBreak, failureGroup } from './rules/failure.js';
 import { canarySize, windowCapacity } from './rules/strategies.js';
 import type { DeploymentState, NodeFailureReason, NodeState } from './vocabulary.js';
@@ -48,6 +49,7 @@ export function appendNode(d: DeploymentData, node: string): void {
     record.canary = true;
     d.canaryEnd++;
     d.canariesOwed--;
+    if (d.reason === NO_CANARY_EVIDENCE) d.reason = null;
   }
 }
 
@@ -82,6 +84,14 @@ export function hasCanaryEvidence(d: DeploymentData): boolean {
     if (r.canary && (r.state === 'stable' || r.state === 'degraded')) return true;
   }
   return false;
+}
+
+export { NO_CANARY_EVIDENCE };
+
+/** §5 v1.1: every canary resolved, none stable: no promotion; wait for a node to join (an owed canary) or an operator. */
+export function awaitEvidence(d: DeploymentData): void {
+  d.reason = NO_CANARY_EVIDENCE;
+  d.io.out.push({ type: 'decision', action: 'await_evidence', reason: 'no canary is stable: not promoted; waiting for a node to join as a canary, or for abort' });
 }
 
 /** The canary phase's rollout is over: every canary was considered and none is updating (evidence aside). */

@@ -4,7 +4,7 @@
  * history), each decision as docs/engine-decisions.md states it.
  */
 import { describe, expect, it } from 'vitest';
-import { CommandError, DEFAULT_HISTORY_LIMIT, Engine, MemoryStore, openEngine } from '../src/engine/index.js';
+import { CommandError, DEFAULT_HISTORY_LIMIT, Engine, isAtRest, MemoryStore, openEngine } from '../src/engine/index.js';
 import { VirtualClock } from '../src/engine/clocks/virtualClock.js';
 import { jobSpec, JOB, MINUTE, nodes, RecordingExecutor, rig, SECOND, type Rig } from './support/engineFixture.js';
 
@@ -177,8 +177,10 @@ describe('§5 v1.1 canary evidence', () => {
     expect(() => r.engine.promote(JOB)).toThrow(CommandError);
     r.advance(60 * MINUTE);
     expect(r.of('deployment.promoted')).toEqual([]);
+    expect(r.engine.status(JOB)!.reason).toBe('no_canary_evidence');
     r.engine.upsertNode({ id: 'n-09', labels: {}, connected: true });
     expect(r.of('node.started').at(-1)).toMatchObject({ node: 'n-09', canary: true });
+    expect(r.engine.status(JOB)!.reason).toBeNull();
     settle(r, 'n-09', 1);
     expect(r.of('deployment.promoted')).toHaveLength(1);
   });
@@ -187,7 +189,9 @@ describe('§5 v1.1 canary evidence', () => {
     const r = rig({ fleet: nodes(3) });
     r.engine.submit(jobSpec({ deployment: { ...canary(1), auto_promote: true } }));
     r.exec('n-01', 'failed', 1);
-    expect(r.engine.status(JOB)).toMatchObject({ state: 'in_progress', promoted: false });
+    // At rest like `pending`: it waits for an operator (abort) or a new version.
+    expect(r.engine.status(JOB)).toMatchObject({ state: 'in_progress', reason: 'no_canary_evidence', promoted: false });
+    expect(isAtRest(r.engine.status(JOB)!)).toBe(true);
     expect(r.of('node.started').map((e) => e.node)).toEqual(['n-01']);
   });
 });
