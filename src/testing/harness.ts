@@ -614,8 +614,10 @@ export class Harness {
 
   /** Options are configuration, not state: a restarted engine is given them again, as a restarted process would be. */
   private engineOptions(): EngineOptions {
+    // The invariants read every deployment's status: a test run keeps its whole history (§7 v1.1 lets an engine forget).
+    const keepAll = { historyLimit: Number.MAX_SAFE_INTEGER };
     const cap = this.options.maxConcurrentUpdates;
-    return cap === undefined ? {} : { maxConcurrentUpdates: cap };
+    return cap === undefined ? keepAll : { ...keepAll, maxConcurrentUpdates: cap };
   }
 
   private listen(): void {
