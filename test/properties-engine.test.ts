@@ -101,7 +101,18 @@ describe('engine properties (random rollouts on the real engine)', () => {
   });
 
   it('§6 v1.1 once a rollback ends, every node that ran a newer version runs the target or is revert_failed', () => {
-    const supersedes = rolloutScenarioArb({ kinds: ['submit', 'abort', 'pause', 'resume', 'promote', 'disconnect', 'connect', 'join'], maxEvents: 8 }).map((s) => ({ ...s, previous: true }));
+    // Half the runs get a newer version and then an abort while it rolls out: the supersede-then-fail case.
+    const supersedes = fc
+      .tuple(
+        rolloutScenarioArb({ kinds: ['submit', 'abort', 'pause', 'resume', 'promote', 'disconnect', 'connect', 'join'], maxEvents: 6, strategies: ['rolling', 'canary'], types: ['pipeline', 'update', 'config'], selectors: false }),
+        fc.nat(120),
+        fc.nat(60),
+        fc.boolean(),
+      )
+      .map(([s, submitS, abortAfterS, forced]): RolloutScenario => {
+        const added = forced ? [{ at: submitS * 1000, do: 'submit' as const }, { at: (submitS + abortAfterS) * 1000, do: 'abort' as const }] : [];
+        return { ...s, previous: true, events: [...s.events, ...added].sort((a, b) => a.at - b.at) };
+      });
     const seen = { supersedeThenRollback: 0, rollback: 0 };
     const kindOf = (run: RolloutRun): string => {
       const trace = run.record.trace;
