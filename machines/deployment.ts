@@ -19,6 +19,7 @@
  */
 import { and, setup } from 'xstate';
 import type { DeploymentData, ResumeTarget } from './context.js';
+import { NO_CANARY_EVIDENCE } from './lifecycle.js';
 import * as step from './steps.js';
 import type { NodeFailureReason } from './vocabulary.js';
 
@@ -71,7 +72,7 @@ export const deploymentMachine = setup({
     autoPromote: ({ context }) => context.policy.autoPromote,
     // §5 v1.1: without a stable canary the group is never done: the deployment waits (for a joining node, or an abort).
     canariesResolved: ({ context }) => step.canariesResolved(context) && step.hasCanaryEvidence(context),
-    lacksEvidence: ({ context }) => context.reason !== step.NO_CANARY_EVIDENCE && step.canariesResolved(context) && !step.hasCanaryEvidence(context),
+    lacksEvidence: ({ context }) => context.reason !== NO_CANARY_EVIDENCE && step.canariesResolved(context) && !step.hasCanaryEvidence(context),
     allResolved: ({ context }) => context.cursor >= context.order.length && context.counts.updating === 0,
     failureBreaksRule: ({ context }) => step.oneMoreFailureBreaksRule(context),
     willRollBack: ({ context }) => context.rollbackTarget !== null && (step.exposedCount(context) > 0 || context.carried.length > 0),

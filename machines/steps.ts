@@ -86,8 +86,6 @@ export function hasCanaryEvidence(d: DeploymentData): boolean {
   return false;
 }
 
-export { NO_CANARY_EVIDENCE };
-
 /** §5 v1.1: every canary resolved, none stable: no promotion; wait for a node to join (an owed canary) or an operator. */
 export function awaitEvidence(d: DeploymentData): void {
   d.reason = NO_CANARY_EVIDENCE;
