@@ -18,7 +18,7 @@ const name = z.string().min(1, 'must be a non-empty string');
 // Any integer: a report for a version not being rolled out is counted as ignored (§4), a rollback to one that does not exist is refused by the command.
 const version = z.int();
 
-const healthReport = z.object({
+export const healthReport = z.object({
   node: name,
   job: name,
   version,
@@ -26,7 +26,7 @@ const healthReport = z.object({
   error_rate: z.number().min(0).optional(),
 });
 
-const executionReport = z.object({ node: name, job: name, version, status: z.enum(EXECUTION_STATUSES) });
+export const executionReport = z.object({ node: name, job: name, version, status: z.enum(EXECUTION_STATUSES) });
 
 const fleetNode = z.object({ id: name, labels: z.record(z.string(), z.string()), connected: z.boolean() });
 
@@ -41,14 +41,38 @@ function check<T extends z.ZodType>(schema: T, value: unknown, input: string): z
   throw new InputError(input, issue.path.join('.'), reason.replace(/^Invalid input: /, 'must be: '));
 }
 
+// The hot path: a well-formed report (every field of the schema above, the right types) is copied
+// without zod, which costs a third of the engine's throughput per report; anything else goes through
+// zod, so its messages stay the one source of errors. test/engine-input-check.test.ts holds the pair equal.
+const isName = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+function wellFormedHealth(r: unknown): HealthReport | null {
+  if (typeof r !== 'object' || r === null) return null;
+  const { node, job, version, healthy, error_rate } = r as Record<string, unknown>;
+  if (!isName(node) || !isName(job) || !Number.isSafeInteger(version) || typeof healthy !== 'boolean') return null;
+  if (error_rate === undefined) return { node, job, version: version as number, healthy };
+  if (typeof error_rate !== 'number' || !(error_rate >= 0) || error_rate === Infinity) return null;
+  return { node, job, version: version as number, healthy, error_rate };
+}
+
+function wellFormedExecution(r: unknown): ExecutionReport | null {
+  if (typeof r !== 'object' || r === null) return null;
+  const { node, job, version, status } = r as Record<string, unknown>;
+  if (!isName(node) || !isName(job) || !Number.isSafeInteger(version)) return null;
+  if (status !== 'started' && status !== 'succeeded' && status !== 'failed') return null;
+  return { node, job, version: version as number, status };
+}
+
 export function checkHealthReport(report: unknown): HealthReport {
+  const fast = wellFormedHealth(report);
+  if (fast !== null) return fast;
   const checked = check(healthReport, report, 'reportHealth');
   if (checked.error_rate === undefined) delete checked.error_rate;
   return checked as HealthReport;
 }
 
 export function checkExecutionReport(report: unknown): ExecutionReport {
-  return check(executionReport, report, 'reportExecution');
+  return wellFormedExecution(report) ?? check(executionReport, report, 'reportExecution');
 }
 
 export function checkNode(node: unknown, input = 'upsertNode'): FleetNode {
