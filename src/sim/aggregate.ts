@@ -4,7 +4,7 @@
  * `--seed`, and the aggregate depends only on the per-run results in index
  * order, never on how the runs were split between threads.
  */
-import { byValue, sortedKeys, type LabelBreakdown } from './breakdown.js';
+import { byValue, sortedKeys, type LabelBreakdown, type LabelGroup } from './breakdown.js';
 import type { SimResult } from './result.js';
 
 /** The node counts of a run that add up (§8 v1.1): targeted = untouched + stable + failed + stopped + removed + updating. */
@@ -34,14 +34,7 @@ export interface Total {
 }
 
 /** One label value over the runs: sums of the per-run counts, and the runs where a node failed there. */
-export interface LabelTotals {
-  value: string | null;
-  exposed: number;
-  updating: number;
-  stable: number;
-  failed: number;
-  stopped: number;
-  failed_by_reason: Record<string, number>;
+export interface LabelTotals extends LabelGroup {
   runs_with_failures: number;
 }
 
