@@ -23,7 +23,8 @@ import { NO_CANARY_EVIDENCE } from './lifecycle.js';
 import * as step from './steps.js';
 import type { NodeFailureReason } from './vocabulary.js';
 
-interface Stamp {
+/** What every event into a deployment carries: when, and how many starts the engine-wide cap allows. */
+export interface Stamp {
   /** Clock ms of the input being handled. */
   now: number;
   /** Node starts the engine-wide cap allows now (Infinity when there is no cap). */

@@ -14,7 +14,7 @@
  */
 import { createActor, type Actor } from 'xstate';
 import { newDeploymentData, type DeploymentData, type NewDeployment, type NodeRecord, type RoomPorts } from './context.js';
-import { deploymentMachine, type DeploymentEvent } from './deployment.js';
+import { deploymentMachine, type DeploymentEvent, type Stamp } from './deployment.js';
 import type { Effect } from './effects.js';
 import { judgeExecution, judgeHealth, judgeNodeTimer, nodeDisconnected, nodeLeft, offerJoin, type ExecutionReading, type HealthReading, type Judged } from './judging.js';
 import type { RolloutPolicy } from './policy.js';
@@ -22,13 +22,6 @@ import { phaseOf, resolveInPlace, type ResolvePhase } from './resolveInPlace.js'
 import { deserializeDeployment, serializeDeployment, type DeploymentSnapshot } from './snapshot.js';
 import { canaryGroupSize } from './steps.js';
 import type { NodeFailureReason, NodeState, TimerKind } from './vocabulary.js';
-
-interface Stamp {
-  /** Clock ms of the input being handled. */
-  now: number;
-  /** Node starts the engine-wide cap allows now (Infinity when there is no cap). */
-  slots: number;
-}
 
 export type RoomEvent = Stamp &
   (
