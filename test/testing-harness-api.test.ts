@@ -223,6 +223,21 @@ describe('former bugs (issue 11), now ordinary tests', () => {
     h.expectNoTrace({ type: 'node.reverting', node: 'edge-001' });
     expect(h.checkInvariants(true)).toEqual([]);
   });
+
+  it('§6 §7 runRollout waits for total_timeout: an immediate rollout with a silent node settles, failed by its budget', () => {
+    // Found by the §7 property (seed 1480255857): total_timeout fell just past the run's settle limit.
+    const run = runRollout({
+      seed: 0,
+      nodes: [{ id: 'n-00', labels: { region: 'us-west', tier: 'b' }, connected: true }],
+      previous: false,
+      spec: { name: 'app', type: 'pipeline', timeouts: { total_timeout: 3243 } },
+      behaviors: { 'n-00': { silent: true } },
+      events: [],
+    } as Parameters<typeof runRollout>[0]);
+    expect(run.settled).toBe(true);
+    expect(run.record.deployments.map((d) => d.state)).toEqual(['failed']);
+    expect(run.violations).toEqual([]);
+  });
 });
 
 void createEngine;

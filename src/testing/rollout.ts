@@ -126,8 +126,9 @@ function play(harness: Harness, event: ScheduledEvent | Checkpoint, next: () => 
 function settleLimit(scenario: RolloutScenario): number {
   const check = (scenario.spec.deployment as { health_check?: { deadline?: string } } | undefined)?.health_check;
   const deadline = check?.deadline === undefined ? 300 : parseDurationMs(check.deadline) / 1000;
-  const timeouts = scenario.spec.timeouts as { execution_timeout?: number; total_timeout?: number } | undefined;
+  const timeouts = scenario.spec.timeouts as { execution_timeout?: number; queue_timeout?: number; total_timeout?: number } | undefined;
   const perNode = Math.max(deadline, 300) + (timeouts?.execution_timeout ?? 0) + 60;
   const nodes = scenario.nodes.length + scenario.events.length + 2;
-  return 3 * nodes * perNode;
+  // The job's own budgets (§6) may be what ends it, e.g. an immediate rollout with a silent node: wait for them too.
+  return 3 * nodes * perNode + (timeouts?.total_timeout ?? 0) + (timeouts?.queue_timeout ?? 0);
 }
