@@ -28,9 +28,11 @@ import { CommandError, InputError } from './errors.js';
 import { checkCommandInput, checkConnected, checkExecutionReport, checkHealthReport, checkNode, checkNodeId, checkSpec } from './inputCheck.js';
 import { EngineTimers } from './engineTimers.js';
 import { changesNothing, inventoryOf, onConnected, onRemove, onUpsert } from './inventory.js';
+import { Journal, type CommitMode } from './journal.js';
 import { Outbox } from './outbox.js';
 import { loadState, reissueInFlight, resumeAfterDowntime, snapshotOf } from './persistence.js';
 import type { Clock, Executor, JournalEntry, Store } from './ports.js';
+import type { AsyncStore, LeaseGrant, Leadership, StoreState } from './store/asyncStore.js';
 import { onExecution, onHealth, onTimer } from './routing.js';
 import { asEngineState } from './snapshot.js';
 import { statusOf } from './status.js';
@@ -58,6 +60,23 @@ export interface EnginePorts {
   store?: Store;
 }
 
+/** `openReplica`: an asynchronous store (PostgreSQL) and, when replicas share it, their leadership. */
+export interface ReplicaPorts {
+  executor: Executor;
+  clock?: Clock;
+  store: AsyncStore;
+  /** Omit only when this process is the store's one writer. */
+  leadership?: Leadership;
+}
+
+/** §7a "One leader": what `engine.leadership` says of a replica. */
+export interface LeadershipStatus {
+  holder: string;
+  epoch: number;
+  /** Set once the lease is lost: the engine has stopped acting (see `leadership.lost`). */
+  lost: { at: number; reason: string; message: string } | null;
+}
+
 /** How often the store records that the engine is alive: recovery knows the downtime to within this (§4 v1.1). */
 export const DEFAULT_HEARTBEAT_MS = 1000;
 
@@ -83,8 +102,9 @@ export class Engine {
 
   private readonly emitter = new EventEmitter();
   private readonly clock: Clock;
-  private readonly store: Store | null;
-  private readonly compactEvery: number;
+  private readonly store: Store | AsyncStore | null;
+  /** Where inputs become durable before their effects go out; null without a store. */
+  private readonly journal: Journal | null;
   /** The state the handlers (inventory, routing, deployments, effects, persistence) share. */
   private readonly core: EngineCore;
 
@@ -105,16 +125,15 @@ export class Engine {
 
   private processing = false;
   private disposed = false;
-  /** The store refused an append: the state in memory is ahead of the store, so the engine takes no more input. */
+  /** The store refused an append, or the lease was lost: the state in memory is ahead of the store, so the engine takes no more input. */
   private broken: Error | null = null;
-  private sinceCompact = 0;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private leader: LeadershipStatus | null = null;
 
-  /** Use `createEngine`, `openEngine` or `Engine.restore`. */
-  constructor(ports: EnginePorts, options: EngineOptions = {}) {
+  /** Use `createEngine`, `openEngine`, `openReplica` or `Engine.restore`. */
+  constructor(ports: EnginePorts | ReplicaPorts, options: EngineOptions = {}, asyncStore = false) {
     this.clock = ports.clock ?? new RealClock();
     this.store = ports.store ?? null;
-    this.compactEvery = options.compactEvery ?? DEFAULT_COMPACT_EVERY;
     const timers = new EngineTimers(this.clock, ({ deployment, kind, node }) => {
       if (this.store !== null) return void this.accept({ type: 'timer', deployment, kind, node });
       const input = this.unjournaled.timer;
@@ -125,6 +144,14 @@ export class Engine {
     });
     this.core = newEngineCore(new Outbox(ports.executor, this.emitter, (error) => this.reportError(error)), timers, options.maxConcurrentUpdates ?? 0, historyLimitOf(options));
     this.ignoredReports = this.core.ignoredReports;
+    this.journal = this.store === null ? null : new Journal(this.store, commitModeOf(options, asyncStore), options.compactEvery ?? DEFAULT_COMPACT_EVERY, {
+      durable: (mark) => {
+        this.core.outbox.release(mark);
+        if (!this.processing) this.core.outbox.deliver();
+      },
+      failed: (error) => this.fail(error, true),
+      snapshot: () => this.snapshot(),
+    });
     if (options.onError !== undefined) this.on('error', options.onError);
     this.startHeartbeat(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   }
@@ -136,10 +163,10 @@ export class Engine {
    */
   private startHeartbeat(everyMs: number): void {
     const store = this.store;
-    if (store?.heartbeat === undefined || everyMs <= 0) return;
+    if (store === null || !('heartbeat' in store) || store.heartbeat === undefined || everyMs <= 0) return;
     this.heartbeat = setInterval(() => {
       try {
-        if (!this.processing) store.heartbeat!({ at: this.clock.now(), delivered: this.core.outbox.delivered });
+        if (!this.processing && this.journal!.idle) store.heartbeat!({ at: this.clock.now(), delivered: this.core.outbox.delivered });
       } catch (error) {
         this.stopHeartbeat();
         this.reportError({ source: 'store', event: 'heartbeat', error });
@@ -163,8 +190,33 @@ export class Engine {
 
   /** Used by `openEngine`: loads the store's snapshot, replays its journal silently, re-arms timers and re-issues starts. */
   static recover(ports: EnginePorts & { store: Store }, options?: EngineOptions): Engine {
-    const { snapshot, journal, heartbeat } = ports.store.load();
-    const engine = new Engine(ports, options);
+    return Engine.resume(ports.store.load(), ports, options);
+  }
+
+  /**
+   * Used by `openReplica`: waits for the lease (a standby waits here), loads
+   * what earlier leaders wrote and resumes as `recover` does. Executor calls
+   * then go out only while the lease holds, each start stamped with its epoch.
+   */
+  static async recoverReplica(ports: ReplicaPorts, options?: EngineOptions & { signal?: AbortSignal }): Promise<Engine> {
+    const grant = ports.leadership === undefined ? null : await ports.leadership.waitForLease(options?.signal);
+    const acquiredAt = (ports.clock ?? new RealClock()).now();
+    const loaded: StoreState & { heartbeat?: { at: number; delivered: number } } = await ports.store.load();
+    // §4 v1.1: a leader whose lease ran out was alive at its last renewal, as the database timed it.
+    const lastRenewal = grant?.takeover?.sinceRenewalMs;
+    const known = lastRenewal === undefined ? loaded : { ...loaded, heartbeat: { at: acquiredAt - lastRenewal, delivered: 0 } };
+    return Engine.resume(known, ports, options, true, grant === null ? undefined : { leadership: ports.leadership!, grant });
+  }
+
+  private static resume(
+    { snapshot, journal, heartbeat }: StoreState & { heartbeat?: { at: number; delivered: number } },
+    ports: EnginePorts | ReplicaPorts,
+    options?: EngineOptions,
+    asyncStore = false,
+    lease?: { leadership: Leadership; grant: LeaseGrant },
+  ): Engine {
+    const engine = new Engine(ports, options, asyncStore);
+    if (lease !== undefined) engine.lead(lease.leadership, lease.grant);
     const state = snapshot === null ? null : asEngineState(snapshot);
     if (state !== null) loadState(engine.core, state);
     // §7a: what is known delivered, from the snapshot, the journal and the heartbeat; replay keeps the rest for delivery.
@@ -187,6 +239,50 @@ export class Engine {
 
   private deliverPending(): void {
     if (!this.disposed && !this.processing) this.core.outbox.deliver();
+  }
+
+  /** §7a "One leader": act only while the lease holds; on losing it, stop and say so. */
+  private lead(leadership: Leadership, grant: LeaseGrant): void {
+    this.leader = { holder: grant.holder, epoch: grant.epoch, lost: null };
+    const lose = (error: Error) => this.loseLeadership(error);
+    this.core.outbox.actAs({ isLeader: () => leadership.isLeader(), epoch: grant.epoch, onLost: () => lose(new Error(`the lease of epoch ${grant.epoch} ran out`)) });
+    leadership.onLost(lose);
+  }
+
+  private loseLeadership(error: Error): void {
+    const leader = this.leader;
+    if (leader === null || leader.lost !== null) return;
+    const reason = (error as { reason?: string }).reason ?? 'expired';
+    leader.lost = { at: this.clock.now(), reason, message: error.message };
+    this.fail(error, false);
+    // Straight to the listeners: nothing may go through the outbox any more.
+    this.emitter.emit('leadership.lost', { at: leader.lost.at, epoch: leader.epoch, holder: leader.holder, reason, message: error.message });
+  }
+
+  /** The store failed or the lease was lost: nothing held back goes out, no more input is taken. `report`: nobody's call throws it. */
+  private fail(error: Error, report: boolean): void {
+    if (this.broken !== null) return;
+    this.broken = error;
+    this.stopHeartbeat();
+    this.core.timers.cancelAll();
+    this.core.outbox.discardHeld();
+    if (report) this.reportError({ source: 'store', event: 'append', error });
+  }
+
+  /** Replicas: who leads, in which epoch, and whether the lease was lost; null for an engine without leadership. */
+  get leadership(): LeadershipStatus | null {
+    return this.leader === null ? null : { ...this.leader };
+  }
+
+  /**
+   * Resolves once every input accepted before the call is durable and its
+   * calls and events went out; rejects when the store failed. With
+   * `commit: 'each'` (a synchronous store's default) that is already so when
+   * an engine call returns; with group commit, await it before acknowledging
+   * an input to its sender.
+   */
+  committed(): Promise<void> {
+    return this.journal?.committed() ?? Promise.resolve();
   }
 
   // ---- events -------------------------------------------------------------
@@ -351,6 +447,20 @@ export class Engine {
     return snapshotOf(this.core, this.clock.now());
   }
 
+  /**
+   * A clean stop: waits for what is being committed, writes a snapshot (so a
+   * successor counts downtime from now, §4 v1.1), then disposes. The caller
+   * closes the store (for PostgreSQL that also releases the lease).
+   */
+  async close(): Promise<void> {
+    if (this.disposed) return;
+    if (this.journal !== null && this.broken === null) {
+      await this.journal.committed();
+      await this.journal.compactNow();
+    }
+    this.dispose();
+  }
+
   /** Cancels every timer and stops every room; the engine accepts no more input. */
   dispose(): void {
     this.disposed = true;
@@ -370,18 +480,19 @@ export class Engine {
    */
   private accept(input: EngineInput): unknown {
     this.enter(input.type);
+    const mark = this.core.outbox.mark;
+    let entries: JournalEntry[] = NOTHING;
     try {
       this.core.now = this.clock.now();
       if (changesNothing(this.core, input)) return undefined;
-      const mark = this.core.outbox.mark;
       const result = this.dispatch(input);
       offerCapacity(this.core);
-      if (this.store !== null && !(input.type === 'submit' && (result as SubmitResult).unchanged)) {
-        this.append({ at: this.core.now, input, delivered: this.core.outbox.delivered }, mark);
+      if (this.journal !== null && !(input.type === 'submit' && (result as SubmitResult).unchanged)) {
+        entries = [{ at: this.core.now, input, delivered: this.core.outbox.delivered }];
       }
       return result;
     } finally {
-      this.leave();
+      this.leave(entries, mark);
     }
   }
 
@@ -396,38 +507,35 @@ export class Engine {
         if (changesNothing(this.core, input)) continue;
         this.dispatch(input);
         offerCapacity(this.core);
-        entries.push({ at: this.core.now, input, delivered });
+        if (this.journal !== null) entries.push({ at: this.core.now, input, delivered });
       }
     } finally {
       // Journaled also when an input threw half-way: those before it are in memory already.
-      if (this.store !== null && entries.length > 0) this.append(entries, mark);
-      this.leave(entries.length);
-    }
-  }
-
-  private append(entry: JournalEntry | JournalEntry[], mark: number): void {
-    try {
-      if (!Array.isArray(entry)) this.store!.append(entry);
-      else if (this.store!.appendBatch !== undefined) this.store!.appendBatch(entry);
-      else for (const one of entry) this.store!.append(one);
-    } catch (error) {
-      // The state in memory already holds the input: deliver none of its effects and take no more input.
-      this.broken = error as Error;
-      this.core.outbox.discardFrom(mark);
-      throw error;
+      this.leave(entries, mark);
     }
   }
 
   private enter(type: EngineInput['type'] | 'batch'): void {
     if (this.disposed) throw new CommandError('disposed', 'the engine was disposed; open a new one');
+    if (this.leader?.lost != null) throw new CommandError('not_leader', `this replica lost its lease (epoch ${this.leader.epoch}, ${this.leader.lost.reason}) and takes no more input: open a new replica (openReplica) to stand by`);
     if (this.broken !== null) throw new Error(`the store failed (${this.broken.message}); the engine takes no more input: open it again from the store`);
     if (this.processing) throw new Error(`engine re-entered while handling an input (${type})`);
     this.processing = true;
   }
 
-  private leave(inputs = 1): void {
+  /** Hands what the input changed to the journal (its effects go out once durable), then delivers what may go. */
+  private leave(entries: JournalEntry[], mark: number): void {
+    try {
+      if (this.journal === null) this.core.outbox.release();
+      else this.journal.record(entries, this.core.outbox.mark);
+    } catch (error) {
+      // `each`: the store refused. The state in memory already holds the input: deliver none of its effects and take no more input.
+      this.core.outbox.discardFrom(mark);
+      this.processing = false;
+      this.fail(error as Error, false);
+      throw error;
+    }
     this.processing = false;
-    if (this.store !== null && (this.sinceCompact += inputs) >= this.compactEvery) this.compact();
     this.core.outbox.deliver();
   }
 
@@ -480,10 +588,21 @@ export class Engine {
     }
   }
 
+  /** After recovery: the state replayed from the store becomes its snapshot. */
   private compact(): void {
-    this.sinceCompact = 0;
-    this.store?.compact(this.snapshot());
+    const compaction = this.journal?.compactNow();
+    if (compaction instanceof Promise) compaction.catch((error: Error) => this.fail(error, true));
   }
+}
+
+const NOTHING: JournalEntry[] = [];
+
+/** §7a: an asynchronous store always commits in groups; a synchronous one writes each input before the call returns unless told otherwise. */
+function commitModeOf(options: EngineOptions, asynchronous: boolean): CommitMode {
+  const mode = options.commit ?? (asynchronous ? 'group' : 'each');
+  if (mode !== 'each' && mode !== 'group') throw new RangeError(`engine option commit must be 'each' or 'group', got ${String(options.commit)}`);
+  if (asynchronous && mode === 'each') throw new RangeError(`engine option commit: an asynchronous store commits in groups; 'each' needs a synchronous store (SqliteStore, MemoryStore)`);
+  return mode;
 }
 
 /** Checks every item (naming its index) before any is handled. */

@@ -10,7 +10,9 @@ export type CommandErrorCode =
   | 'unknown_version'
   /** §7 v1.1: the version was forgotten with its deployments (bounded history). */
   | 'forgotten_version'
-  | 'disposed';
+  | 'disposed'
+  /** §7a "One leader": this replica lost its lease; open a new one to stand by. */
+  | 'not_leader';
 
 export class CommandError extends Error {
   override readonly name = 'CommandError';

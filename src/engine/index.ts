@@ -4,7 +4,7 @@
  * snapshot. Executors must treat `start` as idempotent by `executionId`: an
  * engine reopened after a crash starts every execution still in flight again.
  */
-import { Engine, type EnginePorts } from './engine.js';
+import { Engine, type EnginePorts, type ReplicaPorts } from './engine.js';
 import type { Store } from './ports.js';
 import type { EngineOptions } from './types.js';
 
@@ -17,7 +17,21 @@ export function openEngine(ports: EnginePorts & { store: Store }, options?: Engi
   return Engine.recover(ports, options);
 }
 
-export { Engine, DEFAULT_COMPACT_EVERY, DEFAULT_HISTORY_LIMIT, type EnginePorts } from './engine.js';
+/**
+ * §7a "One leader": an engine on an asynchronous store shared by replicas
+ * (`PostgresStore`, with `leadership: store.leadership`). Resolves once this
+ * replica holds the lease (a standby waits here until the leader's lease runs
+ * out or is released; `signal` gives up), has loaded what earlier leaders
+ * wrote, re-armed timers past the downtime (§4 v1.1) and re-delivered what was
+ * in flight. It then acts only while the lease holds: inputs commit in groups
+ * (`committed()`), each start carries the lease `epoch`, and on losing the
+ * lease it stops, emits `leadership.lost` and refuses input (`not_leader`).
+ */
+export function openReplica(ports: ReplicaPorts, options?: EngineOptions & { signal?: AbortSignal }): Promise<Engine> {
+  return Engine.recoverReplica(ports, options);
+}
+
+export { Engine, DEFAULT_COMPACT_EVERY, DEFAULT_HISTORY_LIMIT, type EnginePorts, type ReplicaPorts, type LeadershipStatus } from './engine.js';
 export { sameSpec } from './sameSpec.js';
 export { CommandError, InputError, type CommandErrorCode } from './errors.js';
 export { DEFAULT_REVERT_DEADLINE_MS, isAtRest, isLive, isTerminal, beginsRollback, waitsForOperator } from '../../machines/index.js';

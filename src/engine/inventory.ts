@@ -32,7 +32,8 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
 }
 
 export function onUpsert(core: EngineCore, node: FleetNode): void {
-  core.nodes.set(node.id, node);
+  // A copy: the inventory's node changes (`connected`), the journaled input must not (group commit writes it later).
+  core.nodes.set(node.id, { id: node.id, labels: node.labels, connected: node.connected });
   offerJoin(core, node.id);
 }
 

@@ -14,6 +14,12 @@
  * delivered; the store keeps it (with each journal entry and heartbeat), and
  * recovery delivers again what replay decides after it: at least once, a
  * repeat recognisable by its `seq` (events) or `executionId` (calls).
+ *
+ * Write-ahead: only what is `release`d (its input is durable) goes out.
+ * With group commit (journal.ts) inputs handled after a batch was handed to
+ * the store queue their items behind it, held until their own batch commits.
+ * Positions (`mark`, `release`) count from the first item ever queued, so they
+ * stay valid while the delivered front of the queue is dropped.
  */
 import type { EventEmitter } from 'eventemitter3';
 import type { ExecutionRequest, Executor } from './ports.js';
@@ -36,7 +42,11 @@ export interface OutboxSnapshot {
 export class Outbox {
   /** Triples (tag, payload or request, seq), flat: no wrapper object per item. */
   private readonly items: unknown[] = [];
+  /** Position of `items[0]`: what was dropped from the front, already delivered. */
+  private base = 0;
   private head = 0;
+  /** Items before this position are durable and may go out. */
+  private releasedTo = 0;
   private delivering = false;
   /** Number of the last start, stop or event decided. */
   private seq = 0;
@@ -49,11 +59,22 @@ export class Outbox {
    */
   replaying: number | null | undefined = undefined;
 
+  /**
+   * Replicas (§7a "One leader"): asked right before every executor call; false
+   * stops all delivery (`onLost`), since a replica that lost its lease must not act.
+   */
+  private leader: { isLeader(): boolean; epoch: number; onLost(): void } | null = null;
+
   constructor(
     private readonly executor: Executor,
     private readonly emitter: EventEmitter,
     private readonly onError: (error: Omit<EngineError, 'at' | 'message'>) => void,
   ) {}
+
+  /** Executor calls then go out only while `isLeader()`, and each start carries `epoch` (a fencing token for agents). */
+  actAs(leader: { isLeader(): boolean; epoch: number; onLost(): void }): void {
+    this.leader = leader;
+  }
 
   emit<K extends keyof EngineEvents>(name: K, payload: Omit<Parameters<EngineEvents[K]>[0], 'seq'>): void {
     if (name === 'decision') {
@@ -89,31 +110,46 @@ export class Outbox {
     if (!this.pendingStart(request.executionId)) this.items.push(START, request, 0);
   }
 
-  /** Where the next item will go: `discardFrom` drops what an input queued after it. */
+  /** Where the next item will go: `discardFrom` drops what an input queued after it, `release` lets out what came before. */
   get mark(): number {
-    return this.items.length;
+    return this.base + this.items.length;
+  }
+
+  /** The inputs that queued the items before `mark` are durable: they may go out. */
+  release(mark: number = this.mark): void {
+    if (mark > this.releasedTo) this.releasedTo = mark;
   }
 
   /** The input that queued these could not be made durable: none of it may go out. */
   discardFrom(mark: number): void {
-    this.items.length = Math.max(mark, this.head);
+    this.items.length = Math.max(mark - this.base, this.head, this.releasedTo - this.base);
+  }
+
+  /** Everything not released yet, when nothing more may go out (the store failed, the lease was lost). */
+  discardHeld(): void {
+    this.items.length = Math.max(this.head, Math.min(this.items.length, this.releasedTo - this.base));
   }
 
   get pending(): boolean {
     return this.head < this.items.length;
   }
 
+  /** Delivers, in order, what is released; a listener or executor calling the engine back queues behind it. */
   deliver(): void {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      while (this.head < this.items.length) {
+      while (this.head < this.releasedTo - this.base) {
         const tag = this.items[this.head] as Tag;
         const item = this.items[this.head + 1];
         const seq = this.items[this.head + 2] as number;
+        if ((tag === START || tag === STOP) && this.leader !== null && !this.leader.isLeader()) {
+          this.leader.onLost();
+          return;
+        }
         this.head += 3;
         try {
-          if (tag === START) this.executor.start(item as ExecutionRequest);
+          if (tag === START) this.executor.start(this.leader === null ? (item as ExecutionRequest) : { ...(item as ExecutionRequest), epoch: this.leader.epoch });
           else if (tag === STOP) this.executor.stop(item as StopRequest);
           else this.emitter.emit(tag, item); // listeners are guarded one by one (Engine.on)
         } catch (error) {
@@ -121,11 +157,19 @@ export class Outbox {
         }
         if (seq > this.delivered) this.delivered = seq;
       }
-      // Emptied by `pop`: `length = 0` would drop the backing store, allocated again by the next input.
-      while (this.items.length > 0) this.items.pop();
-      this.head = 0;
-      // Unheard events and decisions between deliveries are delivered as far as anybody is concerned.
-      this.delivered = this.seq;
+      if (this.head === this.items.length) {
+        this.base += this.items.length;
+        // Emptied by `pop`: `length = 0` would drop the backing store, allocated again by the next input.
+        while (this.items.length > 0) this.items.pop();
+        this.head = 0;
+        // Unheard events and decisions between deliveries are delivered as far as anybody is concerned.
+        this.delivered = this.seq;
+      } else if (this.head > 3072 && this.head * 2 > this.items.length) {
+        // Items held for a commit under way stay; the delivered front goes.
+        this.items.splice(0, this.head);
+        this.base += this.head;
+        this.head = 0;
+      }
     } finally {
       this.delivering = false;
     }
@@ -142,12 +186,15 @@ export class Outbox {
     for (let i = this.head; i < this.items.length; i += 3) {
       (this.items[i] === START || this.items[i] === STOP ? calls : events).push(this.items[i], this.items[i + 1], this.items[i + 2]);
     }
+    this.base += this.items.length;
     this.items.length = 0;
     this.head = 0;
     this.items.push(...calls);
+    this.release();
     const before = this.delivered;
     this.deliver();
     this.items.push(...events);
+    this.release();
     // Not past the first event still waiting (calls after it are delivered again after another crash: at least once).
     const firstEvent = events.length > 0 ? (events[2] as number) : 0;
     if (firstEvent > 0) this.delivered = Math.max(before, firstEvent - 1);
@@ -175,6 +222,7 @@ export class Outbox {
       const seq = this.items[i + 2] as number;
       if (seq === 0 || seq > through) kept.push(this.items[i], this.items[i + 1], seq);
     }
+    this.base += this.items.length;
     this.items.length = 0;
     this.head = 0;
     this.items.push(...kept);

@@ -28,6 +28,12 @@ export interface ExecutionRequest {
   purpose: 'update' | 'revert';
   /** The normalized JobSpec of `version` (its `config` is the executor's payload). */
   spec: import('../spec/types.js').JobSpec;
+  /**
+   * Replicas only (`openReplica`): the lease epoch of the replica that sent
+   * this start. It grows at every change of leader, so an agent that already
+   * saw a higher epoch can ignore a call from a replica that lost its lease.
+   */
+  epoch?: number;
 }
 
 export interface Executor {

@@ -71,6 +71,12 @@ export interface EngineEvents {
   decision: (e: { at: number; deployment: string; action: string; reason: string; node?: string }) => void;
   /** A report that changed nothing: stale version, unknown node or job, duplicate. */
   'report.ignored': (e: { seq: number; at: number; node: string; job: string; reason: IgnoredReason }) => void;
+  /**
+   * §7a "One leader": this replica lost its lease (`reason`: `expired`,
+   * `superseded`, `not_leader`); it has stopped acting and takes no more input.
+   * Sent straight to the listeners, outside the event sequence.
+   */
+  'leadership.lost': (e: { at: number; epoch: number; holder: string; reason: string; message: string }) => void;
   /** §7a: something outside the engine failed and the engine carried on: a listener or the executor threw, or a journal entry was quarantined. */
   error: (e: EngineError) => void;
 }
@@ -181,4 +187,13 @@ export interface EngineOptions {
    * returns to.
    */
   historyLimit?: number;
+  /**
+   * How inputs become durable (§7a write-ahead either way: nothing an input
+   * decided goes out before it is durable). `each` (the default with a
+   * synchronous store): every engine call returns after its input is written.
+   * `group`: inputs that arrive in the same turn of the event loop share one
+   * write (one fsync); `await engine.committed()` before acknowledging them.
+   * An asynchronous store (`openReplica`) always groups.
+   */
+  commit?: 'each' | 'group';
 }

@@ -43,10 +43,11 @@ export interface LeaseGrant {
   epoch: number;
   /**
    * Set when the lease was taken from a replica whose lease ran out (not
-   * released): who it was and how long after its expiry the takeover came,
-   * both as the database saw them.
+   * released): who it was, how long after its expiry the takeover came and
+   * how long before it that replica last renewed (it was alive then: the
+   * engine counts downtime from it, §4 v1.1), all as the database saw them.
    */
-  takeover?: { from: string; afterExpiryMs: number };
+  takeover?: { from: string; afterExpiryMs: number; sinceRenewalMs: number };
 }
 
 export interface Leadership {

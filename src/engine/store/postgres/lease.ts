@@ -20,6 +20,7 @@ interface LeaseRow {
   epoch: string;
   remaining_ms: number;
   expired_ms_ago: number;
+  renewed_ms_ago: number;
 }
 
 export class Lease implements Leadership {
@@ -99,14 +100,15 @@ export class Lease implements Leadership {
           RETURNING epoch)
        SELECT (SELECT epoch FROM taken) AS taken, holder, epoch,
               greatest(0, extract(epoch FROM expires_at - clock_timestamp()) * 1000)::float8 AS remaining_ms,
-              greatest(0, extract(epoch FROM clock_timestamp() - expires_at) * 1000)::float8 AS expired_ms_ago
+              greatest(0, extract(epoch FROM clock_timestamp() - expires_at) * 1000)::float8 AS expired_ms_ago,
+              greatest(0, extract(epoch FROM clock_timestamp() - renewed_at) * 1000)::float8 AS renewed_ms_ago
          FROM ${this.s}.lease WHERE id = 1`,
       [this.holder, this.leaseMs],
     );
     const row = rows[0]!;
     if (row.taken === null) return { grant: null, retryInMs: row.holder === null ? 0 : row.remaining_ms };
     this.grant = { holder: this.holder, epoch: Number(row.taken) };
-    if (row.holder !== null) this.grant.takeover = { from: row.holder, afterExpiryMs: row.expired_ms_ago };
+    if (row.holder !== null) this.grant.takeover = { from: row.holder, afterExpiryMs: row.expired_ms_ago, sinceRenewalMs: row.renewed_ms_ago };
     this.renewed(sentAt);
     return { grant: this.grant, retryInMs: 0 };
   }
