@@ -104,7 +104,16 @@ function caseRow(r: Exclude<CaseResult, PostgresStoreResult | HistoryResult>): s
     case 'tune-cli':
       return [`${r.case} (${num(r.candidates)} policies)`, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${num(r.simulated_runs)} runs`, '-', '-', '-'];
     case 'durable-reports':
-      return [`${r.case} (SQLite FULL, batches of ${num(r.batch)})`, num(r.nodes), time(r.wall_ms), '-', `${rate(r.per_s)} durable reports, p99 ${(r.latency.p99_us / 1000).toFixed(2)} ms a batch`, '-', '-', '-'];
+      return [
+        `${r.case} (SQLite FULL: batches of ${num(r.batch)}; agents' own calls, group commit)`,
+        num(r.nodes),
+        time(r.wall_ms),
+        '-',
+        `${rate(r.per_s)} durable reports, p99 ${(r.latency.p99_us / 1000).toFixed(2)} ms a batch; agents ${rate(r.agents.per_s)} (arriving at ${rate(r.agents.target_per_s)}) in ${num(r.agents.commits)} commits, arrival to effects p50 ${(r.agents.latency.p50_us / 1000).toFixed(2)} ms, p99 ${(r.agents.latency.p99_us / 1000).toFixed(2)} ms (the disk's fsync alone: p50 ${(r.fsync_floor.p50_us / 1000).toFixed(2)} ms, p99 ${(r.fsync_floor.p99_us / 1000).toFixed(2)} ms)`,
+        '-',
+        '-',
+        '-',
+      ];
     case 'monte-carlo':
       return [`${r.case} (${num(r.runs)} runs)`, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${rate(r.events_per_s)} est., ${r.runs_per_s.toFixed(0)} runs/s`, mib(r.peak_rss), '-', '-'];
   }

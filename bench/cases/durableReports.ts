@@ -1,15 +1,20 @@
 /**
  * Durable health reports (issue 9): an engine on a `SqliteStore` with
  * `synchronous = FULL`, a rolling deployment over `nodes` nodes, and health
- * reports arriving in batches of `batch` (`engine.reportHealthBatch`: one
- * transaction, one fsync a batch). Latency is input to effects delivered:
- * the batch call returns after its entries are durable and its calls and
- * events went out.
+ * reports arriving two ways:
+ * - in batches of `batch` (`engine.reportHealthBatch`: one transaction, one
+ *   fsync a batch). Latency: the batch call returns after its entries are
+ *   durable and its calls and events went out.
+ * - from many agents at once, one `reportHealth` call each, with group commit
+ *   (`commit: 'group'`): arrivals at a steady rate (open loop, as agents do
+ *   not wait for each other), handled as a server would, a turn of the event
+ *   loop at a time. Latency: from an input's arrival to `committed()`, i.e.
+ *   durable and its effects delivered, queueing behind earlier commits included.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine, RealClock } from '../../src/engine/index.js';
+import { createEngine, RealClock, type Engine } from '../../src/engine/index.js';
 import type { HealthReport } from '../../src/engine/types.js';
 import { SqliteStore } from '../../src/engine/store/sqliteStore.js';
 import { latencyOf, type Latency } from '../percentiles.js';
@@ -22,20 +27,43 @@ export interface DurableReportsResult {
   wall_ms: number;
   per_s: number;
   latency: Latency;
+  /** Separate calls from many agents at once, group commit. */
+  agents: { target_per_s: number; reports: number; per_s: number; commits: number; latency: Latency };
+  /** The disk's floor in the same run: writing one commit's bytes and fsync-ing them, nothing else. */
+  fsync_floor: Latency;
 }
 
-export function runDurableReports(nodes: number, batch: number): DurableReportsResult {
+export async function runDurableReports(nodes: number, batch: number): Promise<DurableReportsResult> {
+  const batched = runBatches(nodes, batch);
+  const agents = await runAgents(nodes, 50_000, 200_000);
+  return { ...batched, agents, fsync_floor: fsyncFloor(Math.ceil(agents.reports / Math.max(1, agents.commits)) * 160, 300) };
+}
+
+/** `rounds` appends of `bytes` to a file, each followed by fsync: the least a durable commit costs on this disk. */
+function fsyncFloor(bytes: number, rounds: number): Latency {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-rollout-bench-'));
+  const fd = openSync(join(dir, 'floor'), 'w');
+  const chunk = Buffer.alloc(bytes, 0x61);
+  const samples = new Float64Array(rounds);
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const t0 = process.hrtime.bigint();
+      writeSync(fd, chunk);
+      fsyncSync(fd);
+      samples[r] = Number(process.hrtime.bigint() - t0);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return latencyOf(samples);
+}
+
+function runBatches(nodes: number, batch: number): Omit<DurableReportsResult, 'agents'> {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-rollout-bench-'));
   const store = new SqliteStore(join(dir, 'bench.db'), { synchronous: 'full' });
   try {
-    const engine = createEngine({ executor: { start() {}, stop() {} }, clock: new RealClock(), store }, { heartbeatMs: 0 });
-    engine.upsertNodes(Array.from({ length: nodes }, (_, i) => ({ id: `n-${i}`, labels: {}, connected: true })));
-    engine.submit({
-      name: 'web', namespace: 'default', type: 'pipeline', priority: 50, labels: {}, meta: {},
-      selector: { match_labels: {}, match_expressions: [], match_ids: [] },
-      deployment: { strategy: 'rolling', max_parallel: nodes, canary_count: 0, canary_percent: 0, auto_promote: false, no_auto_rollback: false, max_failed_nodes: 0, max_failed_nodes_percent: 0, health_check: { deadline: '2h', min_healthy_time: '1h', max_error_rate: 0.1 } },
-      timeouts: { execution_timeout: 0, queue_timeout: 0, total_timeout: 0 },
-    });
+    const engine = rollingEngine(store, nodes, 'each');
     const rounds = Math.max(20, Math.ceil(200_000 / batch));
     const samples = new Float64Array(rounds);
     const reports: HealthReport[] = Array.from({ length: batch }, (_, i) => ({ node: `n-${i % nodes}`, job: 'default/web', version: 1, healthy: true, error_rate: 0.01 }));
@@ -52,4 +80,55 @@ export function runDurableReports(nodes: number, batch: number): DurableReportsR
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** `total` reports from `nodes` agents arriving at `perSecond`, each its own call, group commit. */
+async function runAgents(nodes: number, perSecond: number, total: number): Promise<DurableReportsResult['agents']> {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-rollout-bench-'));
+  const store = new SqliteStore(join(dir, 'bench.db'), { synchronous: 'full' });
+  let commits = 0;
+  const appendBatch = store.appendBatch.bind(store);
+  store.appendBatch = (entries) => (commits++, appendBatch(entries));
+  try {
+    const engine = rollingEngine(store, nodes, 'group');
+    await engine.committed();
+    commits = 0;
+    const reports: HealthReport[] = Array.from({ length: nodes }, (_, i) => ({ node: `n-${i}`, job: 'default/web', version: 1, healthy: true, error_rate: 0.01 }));
+    const samples = new Float64Array(total);
+    const nsPerArrival = 1e9 / perSecond;
+    const started = process.hrtime.bigint();
+    let next = 0;
+    while (next < total) {
+      const elapsed = Number(process.hrtime.bigint() - started);
+      const due = Math.min(total, Math.floor(elapsed / nsPerArrival) + 1);
+      const first = next;
+      for (; next < due; next++) engine.reportHealth(reports[next % nodes]!);
+      if (next === first) {
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      await engine.committed();
+      const done = Number(process.hrtime.bigint() - started);
+      for (let i = first; i < next; i++) samples[i] = done - i * nsPerArrival;
+    }
+    const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+    engine.dispose();
+    return { target_per_s: perSecond, reports: total, per_s: total / (wallMs / 1000), commits, latency: latencyOf(samples) };
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A rolling deployment with every node updating (a long streak ahead), so every report is a real, journaled input. */
+function rollingEngine(store: SqliteStore, nodes: number, commit: 'each' | 'group'): Engine {
+  const engine = createEngine({ executor: { start() {}, stop() {} }, clock: new RealClock(), store }, { heartbeatMs: 0, commit });
+  engine.upsertNodes(Array.from({ length: nodes }, (_, i) => ({ id: `n-${i}`, labels: {}, connected: true })));
+  engine.submit({
+    name: 'web', namespace: 'default', type: 'pipeline', priority: 50, labels: {}, meta: {},
+    selector: { match_labels: {}, match_expressions: [], match_ids: [] },
+    deployment: { strategy: 'rolling', max_parallel: nodes, canary_count: 0, canary_percent: 0, auto_promote: false, no_auto_rollback: false, max_failed_nodes: 0, max_failed_nodes_percent: 0, health_check: { deadline: '2h', min_healthy_time: '1h', max_error_rate: 0.1 } },
+    timeouts: { execution_timeout: 0, queue_timeout: 0, total_timeout: 0 },
+  });
+  return engine;
 }
