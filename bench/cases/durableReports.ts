@@ -59,7 +59,7 @@ function fsyncFloor(bytes: number, rounds: number): Latency {
   return latencyOf(samples);
 }
 
-function runBatches(nodes: number, batch: number): Omit<DurableReportsResult, 'agents'> {
+function runBatches(nodes: number, batch: number): Omit<DurableReportsResult, 'agents' | 'fsync_floor'> {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-rollout-bench-'));
   const store = new SqliteStore(join(dir, 'bench.db'), { synchronous: 'full' });
   try {
