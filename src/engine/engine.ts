@@ -149,7 +149,8 @@ export class Engine {
         this.core.outbox.release(mark);
         if (!this.processing) this.core.outbox.deliver();
       },
-      failed: (error) => this.fail(error, true),
+      // A replica whose write was fenced lost its lease: that is `leadership.lost`, not a broken store.
+      failed: (error) => (this.leader !== null && error.name === 'FencedError' ? this.loseLeadership(error) : this.fail(error, true)),
       snapshot: () => this.snapshot(),
     });
     if (options.onError !== undefined) this.on('error', options.onError);
