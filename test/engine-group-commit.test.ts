@@ -112,6 +112,20 @@ describe('§7a group commit', () => {
     engine.dispose();
   });
 
+  it('§7a: a turn of more than 5,000 inputs is split into bounded writes, and its effects follow the last one', async () => {
+    const store = new MemoryStore();
+    const sizes: number[] = [];
+    const executor = new RecordingExecutor();
+    const counting = { load: () => store.load(), compact: (s: EngineSnapshot) => store.compact(s), append: (e: JournalEntry) => store.append(e), appendBatch: (entries: readonly JournalEntry[]) => { sizes.push(entries.length); entries.forEach((e) => store.append(e)); } };
+    const engine = createEngine({ executor, clock: new VirtualClock(), store: counting }, { heartbeatMs: 0, commit: 'group', compactEvery: 1e9 });
+    for (const node of nodes(12_000)) engine.upsertNode(node);
+    engine.submit(jobSpec({ deployment: { strategy: 'immediate', health_check: undefined } }));
+    await engine.committed();
+    expect(sizes).toEqual([5000, 5000, 2001]);
+    expect(executor.starts).toHaveLength(12_000);
+    engine.dispose();
+  });
+
   it('§7a: a store that fails a group write delivers none of its effects, says so on `error`, and takes no more input', async () => {
     const store = new MemoryStore();
     const executor = new RecordingExecutor();

@@ -57,10 +57,6 @@ export class Journal {
     return !this.writing && this.pendingMark < 0;
   }
 
-  get broken(): Error | null {
-    return this.failure;
-  }
-
   /** `each`: throws when the store refuses (the caller discards the input's effects); `group`: a failure reaches `hooks.failed`. */
   record(entries: readonly JournalEntry[], mark: number): void {
     if (this.mode === 'each') {
