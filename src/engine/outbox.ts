@@ -202,8 +202,11 @@ export class Outbox {
 
   toJSON(): OutboxSnapshot {
     const pending: [Tag, unknown, number][] = [];
+    // Unnumbered items stay out: decisions are explanations, and a start repeated after a crash
+    // (`restart`) is derived again from the executions in flight by every recovery; kept, a later
+    // recovery would repeat it after the node had moved on (found by the crash torture test).
     for (let i = this.head; i < this.items.length; i += 3) {
-      if (this.items[i] !== 'decision') pending.push([this.items[i] as Tag, this.items[i + 1], this.items[i + 2] as number]);
+      if ((this.items[i + 2] as number) > 0) pending.push([this.items[i] as Tag, this.items[i + 1], this.items[i + 2] as number]);
     }
     return { seq: this.seq, delivered: this.delivered, pending };
   }
