@@ -1,19 +1,25 @@
 /**
- * `watch --store PATH [JOB]`: follows a real rollout from the engine's SQLite
- * store, read-only, and exits with the deployment's outcome (§7 states;
- * codes in docs/cli.md). The live test runs examples/orchestrator.ts
- * (compiled) and watches it from another process.
+ * `watch --store PATH_OR_URL [JOB]`: follows a real rollout from the engine's
+ * store (a SQLite file, or PostgreSQL through its read-only observer),
+ * read-only and without the lease, and exits with the deployment's outcome
+ * (§7 states; codes in docs/cli.md). The live SQLite test runs
+ * examples/orchestrator.ts (compiled) and watches it from another process;
+ * the PostgreSQL tests run a real engine on a real PostgresStore in a
+ * throwaway cluster (test/support/postgres.ts) and watch it likewise.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openEngine, VirtualClock } from '../src/engine/index.js';
+import pg from 'pg';
+import { openEngine, RealClock, VirtualClock, type Executor } from '../src/engine/index.js';
 import { SqliteStore } from '../src/engine/store/sqliteStore.js';
 import { watchCommand } from '../src/cli/commands/watch.js';
 import { buildCli, expectCleanFailure, memoryIO, REPO, runCompiled, tempDir } from './cli-harness.js';
 import { jobSpec, nodes, RecordingExecutor } from './support/engineFixture.js';
+import { POSTGRES_INSTALLED, startPostgresCluster, type PostgresCluster } from './support/postgres.js';
+import { openPostgresWriter } from './support/postgresWriter.js';
 
 interface Exited {
   code: number | null;
@@ -122,16 +128,119 @@ describe('§7 watch --store', () => {
     expect(run.stderr).toMatch(/still not ended after 300ms/);
   });
 
-  it('§8 bad input exits 2 naming it: no such store, an unknown job, a PostgreSQL URL (not yet), a bad duration', () => {
+  it('§8 bad input exits 2 naming it: no such store, an unknown job, an unreachable PostgreSQL server, a bad duration', () => {
     const missing = join(temp.dir, 'missing.db');
     expectCleanFailure(runCompiled(main, ['watch', '--store', missing]), 2, missing, 'no such store');
     expect(existsSync(missing)).toBe(false);
     const db = join(temp.dir, 'one-job.db');
     storeWith(db, (engine) => void engine.submit(jobSpec()));
     expectCleanFailure(runCompiled(main, ['watch', '--store', db, 'edge/nope']), 2, db, 'no deployment of job edge/nope', 'default/web');
-    expectCleanFailure(runCompiled(main, ['watch', '--store', 'postgres://db.example/rollouts']), 2, 'postgres://db.example/rollouts', 'cannot be watched yet');
+    const unreachable = runCompiled(main, ['watch', '--store', 'postgres://ops:s3cret@127.0.0.1:1/rollouts']);
+    expectCleanFailure(unreachable, 2, 'postgres://ops:***@127.0.0.1:1/rollouts (schema fleet_rollout)', 'cannot connect');
+    expect(unreachable.stderr).not.toContain('s3cret');
+    expectCleanFailure(runCompiled(main, ['watch', '--store', db, '--schema', 'rollouts']), 2, db, '--schema', 'PostgreSQL store only');
     expectCleanFailure(runCompiled(main, ['watch', '--store', db, '--interval', 'soon']), 2, '--interval', 'soon');
     const foreign = temp.file('notes.txt', 'not a database at all, just text that is long enough to be read as a header........');
     expectCleanFailure(runCompiled(main, ['watch', '--store', foreign]), 2, foreign, 'not a SQLite database');
+  });
+});
+
+/** Fake agents on real time: each started node reports healthy every 100 ms until stopped (`silence` stops them all). */
+function healthyAgents(clock: RealClock, engine: () => ReturnType<typeof openEngine>): Executor & { silence(): void } {
+  const timers = new Map<string, ReturnType<RealClock['schedule']>>();
+  return {
+    silence() {
+      for (const timer of timers.values()) clock.cancel(timer);
+      timers.clear();
+    },
+    start({ node, job, version }) {
+      const report = (): void => {
+        engine().reportHealth({ node, job, version, healthy: true, error_rate: 0 });
+        timers.set(node, clock.schedule(clock.now() + 100, report));
+      };
+      timers.set(
+        node,
+        clock.schedule(clock.now() + 50, () => {
+          engine().reportExecution({ node, job, version, status: 'started' });
+          report();
+        }),
+      );
+    },
+    stop({ node }) {
+      clock.cancel(timers.get(node) ?? null);
+      timers.delete(node);
+    },
+  };
+}
+
+describe.skipIf(!POSTGRES_INSTALLED)('§7 §7a watch --store postgresql://', () => {
+  let main: string;
+  let cluster: PostgresCluster;
+  let url: string;
+  beforeAll(async () => {
+    main = buildCli('cli-watch-pg');
+    cluster = await startPostgresCluster();
+    url = await cluster.createDatabase('fleet');
+  }, 120_000);
+  afterAll(() => cluster?.stop());
+
+  it('§7 follows a live rollout of a real engine on PostgresStore and exits 0 once it completed', async () => {
+    const clock = new RealClock();
+    let engine: ReturnType<typeof openEngine> | null = null;
+    const agents = healthyAgents(clock, () => engine!);
+    const writer = await openPostgresWriter(url, 'live', { executor: agents, clock });
+    engine = writer.engine;
+    for (const node of nodes(4)) engine.upsertNode(node);
+    engine.submit(jobSpec({ deployment: { max_parallel: 2, health_check: { deadline: '30s', min_healthy_time: '1s', max_error_rate: 0.1 } } }));
+    await writer.flushed();
+    const watch = start([main, 'watch', '--store', url, '--schema', 'live', 'web', '--interval', '100ms', '--timeout', '1m']);
+    const flushing = setInterval(() => void writer.flushed(), 50);
+    const watched = await watch.exited;
+    clearInterval(flushing);
+    const final = engine.status('default/web')!;
+    agents.silence();
+    await writer.close();
+
+    expect(watched.stderr).toBe('');
+    expect(final.state).toBe('completed');
+    expect(watched.code).toBe(0);
+    const lines = watched.stdout.trim().split('\n');
+    expect(lines.at(-1)).toBe('default/web#1 ended completed; exit 0');
+    const progress = lines.filter((line) => / default\/web#1 /.test(line));
+    expect(progress.some((line) => line.includes(' in_progress '))).toBe(true);
+    expect(progress.at(-1)).toMatch(/ completed · 0 updating · 4\/4 stable · 0 failed/);
+    expect(new Set(progress).size).toBe(progress.length);
+  }, 120_000);
+
+  it('§6 §7 a failed deployment exits 3 with its failure shown, and watching writes nothing (journal and lease unchanged)', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const writer = await openPostgresWriter(url, 'aborted', { executor: new RecordingExecutor(), clock });
+    for (const node of nodes(3)) writer.engine.upsertNode(node);
+    writer.engine.submit(jobSpec({ deployment: { max_parallel: 3, max_failed_nodes: 0, health_check: { deadline: '1m', min_healthy_time: '30s', max_error_rate: 0.1 } } }));
+    clock.advanceTo(clock.now() + 61_000); // nobody reports: the deadline fails the nodes
+    await writer.close();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const table = async (): Promise<string> => JSON.stringify((await admin.query('SELECT (SELECT count(*) FROM aborted.journal) AS entries, (SELECT row_to_json(l) FROM aborted.lease l) AS lease')).rows);
+    try {
+      const before = await table();
+      const { io, stdout } = memoryIO('', { NO_COLOR: '1' });
+      const code = await watchCommand({ store: url, schema: 'aborted', job: null, interval: '50ms', timeout: '10s' }, { ...io, stdout: { ...io.stdout, isTTY: true } });
+      expect(code).toBe(3);
+      const text = stdout();
+      expect(text).toMatch(/phase +.*failed.* \(failure_rule\)/);
+      expect(text).toMatch(/failure +n-0\d deadline_exceeded at \d\d:\d\d:\d\d/);
+      expect(text).toContain('(schema aborted) · read ');
+      expect(text.trim().split('\n').at(-1)).toBe('default/web#1 ended failed; exit 3');
+      expect(await table()).toBe(before);
+    } finally {
+      await admin.end();
+    }
+  }, 60_000);
+
+  it('§8 bad input exits 2 naming the store: a schema without a store, a schema that is not an identifier, an unknown job', async () => {
+    expectCleanFailure(runCompiled(main, ['watch', '--store', url, '--schema', 'nothing_here']), 2, '(schema nothing_here)', 'holds no fleet-rollout store yet');
+    expectCleanFailure(runCompiled(main, ['watch', '--store', url, '--schema', 'Bad-Name']), 2, '(schema Bad-Name): --schema:', 'lower-case SQL identifier');
+    expectCleanFailure(runCompiled(main, ['watch', '--store', url, '--schema', 'aborted', 'edge/nope']), 2, '(schema aborted)', 'no deployment of job edge/nope', 'default/web');
   });
 });

@@ -127,20 +127,36 @@ function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
   program
     .command('watch')
     .summary('watch a live rollout; exits with its outcome')
-    .description('Follow a real rollout, read-only, from the store of the engine running it: phase, window, counts, failure budget left, latest failures. Ends when the job\'s latest deployment ends.')
+    .description('Follow a real rollout, read-only and without the lease, from the store of the engine running it (a SQLite file or a PostgreSQL URL): phase, window, counts, failure budget left, latest failures. Ends when the job\'s latest deployment ends.')
     .argument('[job]', 'namespace/name (a bare name means the default namespace); default: the most recently created deployment')
-    .requiredOption('--store <path>', 'the engine\'s SQLite store file (a PostgreSQL URL later)')
+    .requiredOption('--store <path-or-url>', 'the engine\'s store: a SQLite file, or postgresql://user@host/db')
+    .option('--schema <name>', 'PostgreSQL schema of the store (default fleet_rollout)')
     .option('--interval <duration>', 'how often to look at the store', '500ms')
     .option('--timeout <duration>', 'give up after this long (exit 6)')
     .addHelpText('after', `
 Exit codes: 0 completed, 3 failed (no rollback), 4 rolled back, 5 canceled (aborted or superseded),
 6 --timeout reached, 2 bad input (no such store, unknown job), 1 the watch itself broke.
 
-Example:
-  $ fleet-rollout watch --store rollout.db edge/telemetry --timeout 30m`)
-    .action(async (job: string | undefined, options: { store: string; interval: string; timeout?: string }) => {
+Examples:
+  $ fleet-rollout watch --store rollout.db edge/telemetry --timeout 30m
+  $ fleet-rollout watch --store postgresql://rollout@db.internal/fleet edge/telemetry`)
+    .action(async (job: string | undefined, options: { store: string; schema?: string; interval: string; timeout?: string }) => {
       const { watchCommand } = await import('./commands/watch.js');
-      exitWith(await watchCommand({ store: options.store, job: job ?? null, interval: options.interval, timeout: options.timeout ?? null }, io));
+      exitWith(await watchCommand({ store: options.store, job: job ?? null, interval: options.interval, timeout: options.timeout ?? null, schema: options.schema }, io));
+    });
+
+  program
+    .command('status')
+    .summary('every deployment in an engine\'s store, and who leads')
+    .description('Show every deployment (or the job\'s) from the store of an engine, read-only and without the lease: a SQLite file or a PostgreSQL URL; for PostgreSQL also the lease holder and epoch.')
+    .argument('[job]', 'namespace/name (a bare name means the default namespace), or a deployment id; default: every deployment')
+    .requiredOption('--store <path-or-url>', 'the engine\'s store: a SQLite file, or postgresql://user@host/db')
+    .option('--schema <name>', 'PostgreSQL schema of the store (default fleet_rollout)')
+    .option('--json', 'print {"store", "kind", "lease", "deployments", "read_at"} as JSON')
+    .addHelpText('after', '\nExamples:\n  $ fleet-rollout status --store rollout.db\n  $ fleet-rollout status --store postgresql://rollout@db.internal/fleet --json')
+    .action(async (job: string | undefined, options: { store: string; schema?: string; json?: boolean }) => {
+      const { statusCommand } = await import('./commands/status.js');
+      exitWith(await statusCommand({ store: options.store, job: job ?? null, json: options.json === true, schema: options.schema }, io));
     });
 
   program

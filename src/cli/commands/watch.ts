@@ -1,9 +1,10 @@
 /**
- * `watch --store PATH [JOB]`: follows a real rollout from an engine's store,
- * read-only, until the job's latest deployment ends, and exits with its
- * outcome so CI can wait on it (codes in `WatchExit`, docs/cli.md). On a
+ * `watch --store PATH_OR_URL [JOB]`: follows a real rollout from an engine's
+ * store (a SQLite file or a PostgreSQL URL, storeSource.ts), read-only and
+ * without the lease, until the job's latest deployment ends, and exits with
+ * its outcome so CI can wait on it (codes in `WatchExit`, docs/cli.md). On a
  * terminal the view is redrawn in place; elsewhere one line is printed each
- * time it changes. The store is read again only when its writer committed.
+ * time it changes. The state is restored again only when the store changed.
  */
 import { RealClock } from '../../engine/index.js';
 import { parseDurationMs } from '../../spec/index.js';
@@ -12,7 +13,7 @@ import type { CliIO } from '../io.js';
 import { colorsFor } from '../print/colors.js';
 import { safeText } from '../print/safeText.js';
 import { clock, waitingLine, watchBlock, watchLine } from '../print/watch.js';
-import { openObserver, type StoreObserver } from '../watch/source.js';
+import { openStoreSource, UNCHANGED, type StoreSource } from '../storeSource.js';
 import { TERMINAL, watchView, type WatchView } from '../watch/view.js';
 
 /** 0 and 2 as for every command; the others say how the deployment ended. */
@@ -23,68 +24,60 @@ const OUTCOME_CODE: Record<string, number> = { completed: WatchExit.Completed, f
 export interface WatchArgs {
   store: string;
   job: string | null;
-  /** How often the store is polled (a cheap read of SQLite's data_version). */
+  /** How often the store is polled (SQLite: a cheap read of its data_version; PostgreSQL: one statement). */
   interval: string;
   /** Give up after this long (exit 6); null waits for the outcome however long it takes. */
   timeout: string | null;
+  /** PostgreSQL schema of the store (default fleet_rollout). */
+  schema?: string;
 }
 
 export async function watchCommand(args: WatchArgs, io: CliIO): Promise<number> {
   try {
     const intervalMs = durationOption('--interval', args.interval);
     const timeoutMs = args.timeout === null ? null : durationOption('--timeout', args.timeout);
-    const observer = openObserver(args.store, io.cwd);
+    const source = await openStoreSource(args.store, io.cwd, { schema: args.schema });
     try {
-      return await follow(observer, args, intervalMs, timeoutMs, io);
+      return await follow(source, args, intervalMs, timeoutMs, io);
     } finally {
-      observer.close();
+      await source.close();
     }
   } catch (error) {
     return reportError(error, io);
   }
 }
 
-function follow(observer: StoreObserver, args: WatchArgs, intervalMs: number, timeoutMs: number | null, io: CliIO): Promise<number> {
+async function follow(source: StoreSource, args: WatchArgs, intervalMs: number, timeoutMs: number | null, io: CliIO): Promise<number> {
   const time = new RealClock();
   const deadline = timeoutMs === null ? null : time.now() + timeoutMs;
-  const screen = io.stdout.isTTY ? redrawing(io, args.store) : changedLines(io);
-  let seen: number | string | null = null;
-  return new Promise<number>((resolve, reject) => {
-    const tick = (): void => {
-      try {
-        const ended = look();
-        if (ended !== null) return resolve(ended);
-        if (deadline !== null && time.now() >= deadline) {
-          io.stderr.write(`fleet-rollout: watch: still not ended after ${safeText(args.timeout ?? '')}; exit ${WatchExit.TimedOut}\n`);
-          return resolve(WatchExit.TimedOut);
-        }
-        time.schedule(time.now() + intervalMs, tick);
-      } catch (error) {
-        reject(error);
-      }
-    };
-    tick();
-  });
+  const screen = io.stdout.isTTY ? redrawing(io, source.name) : changedLines(io);
+  for (;;) {
+    const ended = await look();
+    if (ended !== null) return ended;
+    if (deadline !== null && time.now() >= deadline) {
+      io.stderr.write(`fleet-rollout: watch: still not ended after ${safeText(args.timeout ?? '')}; exit ${WatchExit.TimedOut}\n`);
+      return WatchExit.TimedOut;
+    }
+    await new Promise<void>((wake) => time.schedule(time.now() + intervalMs, wake));
+  }
 
   /** Reads the store when it changed; returns the exit code once the deployment ended. */
-  function look(): number | null {
+  async function look(): Promise<number | null> {
     let state;
     try {
-      const version = observer.version();
-      if (version === seen) return null;
-      state = observer.load();
-      seen = version;
+      state = await source.read();
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_BUSY') return null; // the writer is checkpointing: next tick
       throw error;
     }
+    if (state === UNCHANGED) return null;
     const now = time.now();
     const lookup = state === null ? { found: false as const, jobs: [] } : watchView(state, args.job, now);
     if (!lookup.found) {
       if (args.job !== null && lookup.jobs.length > 0) {
-        throw InputError.single(args.store, `no deployment of job ${args.job}; jobs in the store: ${lookup.jobs.join(', ')}`);
+        throw InputError.single(source.name, `no deployment of job ${args.job}; jobs in the store: ${lookup.jobs.join(', ')}`);
       }
-      screen.waiting(waitingLine(args.store, args.job));
+      screen.waiting(waitingLine(source.name, args.job));
       return null;
     }
     screen.show(lookup.view, now);
@@ -94,7 +87,6 @@ function follow(observer: StoreObserver, args: WatchArgs, intervalMs: number, ti
     io.stdout.write(`${safeText(id)} ended ${outcome}; exit ${code}\n`);
     return code;
   }
-
 }
 
 interface Screen {

@@ -1,16 +1,10 @@
 /**
  * What `watch` shows, computed from a store's committed state without
- * writing anything: the snapshot and journal are restored into an engine of
- * their own (a no-op executor, a virtual clock that never moves, a store
- * that keeps nothing), which answers `status` like the engine that wrote them.
+ * writing anything (restored into an engine of its own, see storeSource.ts).
  */
-import { openEngine, VirtualClock, type DeploymentState, type DeploymentStatus, type Engine, type JournalEntry, type Store } from '../../engine/index.js';
-import type { EngineSnapshot, NodeFailureReason } from '../../engine/types.js';
-
-export interface StoredState {
-  snapshot: EngineSnapshot | null;
-  journal: JournalEntry[];
-}
+import type { DeploymentState, DeploymentStatus, JournalEntry } from '../../engine/index.js';
+import type { NodeFailureReason } from '../../engine/types.js';
+import { withRestoredEngine, type StoredState } from '../storeSource.js';
 
 export interface WatchView {
   /** The deployment followed: the job's latest. */
@@ -32,22 +26,14 @@ export const MAX_FAILURES_SHOWN = 5;
 
 /** `job` null follows the most recently created deployment of any job. */
 export function watchView(state: StoredState, job: string | null, now: number): WatchLookup {
-  const engine = restored(state, now);
-  try {
+  return withRestoredEngine(state, now, (engine) => {
     const deployments = engine.deployments();
     const jobs = [...new Set(deployments.map((d) => d.job))].sort();
     const followed = job === null ? latestJob(deployments) : resolveJob(job, jobs);
     const status = followed === null ? undefined : engine.status(followed);
     if (status === undefined) return { found: false, jobs };
     return { found: true, view: { status, budgetLeft: budgetLeft(status), failures: failures(status, state.journal) } };
-  } finally {
-    engine.dispose();
-  }
-}
-
-function restored(state: StoredState, now: number): Engine {
-  const keepsNothing: Store = { load: () => state, append: () => undefined, compact: () => undefined };
-  return openEngine({ executor: { start: () => undefined, stop: () => undefined }, clock: new VirtualClock(now), store: keepsNothing });
+  });
 }
 
 function latestJob(deployments: readonly DeploymentStatus[]): string | null {
@@ -57,7 +43,7 @@ function latestJob(deployments: readonly DeploymentStatus[]): string | null {
 }
 
 /** `name` alone means the `default` namespace, as in a JobSpec. */
-function resolveJob(job: string, jobs: readonly string[]): string {
+export function resolveJob(job: string, jobs: readonly string[]): string {
   return job.includes('/') || !jobs.includes(`default/${job}`) ? job : `default/${job}`;
 }
 
