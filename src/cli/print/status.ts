@@ -19,7 +19,7 @@ export function statusReport(status: StoreStatus, colors: Colors): string {
     lines.push(colors.dim('  no deployment yet'));
     return `${lines.join('\n')}\n`;
   }
-  const header = ['deployment', 'kind', 'versions', 'strategy', 'state', 'stable', 'updating', 'failed', 'reverted', 'created'];
+  const header = ['deployment', 'kind', 'versions', 'strategy', 'state', 'stable/targeted', 'updating', 'failed', 'reverted', 'created'];
   const rows = status.deployments.map(row);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((cells) => cells[column]!.length)));
   const render = (cells: string[]): string => `  ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')}`.trimEnd();
