@@ -1,9 +1,10 @@
 /**
- * `simulate --report FILE.html` opened in a real browser (headless Chromium):
- * no console error, nothing fetched, the numbers shown are those of
- * `--json` for the same run, and a 100,000-node report stays small and opens
- * fast. Screenshots (phone and wide) go to the OS temp folder; their paths
- * are printed.
+ * `simulate --report FILE.html` (and `compare --report`, `tune --report`)
+ * opened in a real browser (headless Chromium): no console error, nothing
+ * fetched, the numbers shown are those of `--json` for the same run, nothing
+ * wider than a phone's screen (no table scrolls sideways), and a
+ * 100,000-node report stays small and opens fast. Screenshots (phone and
+ * wide) go to the OS temp folder; their paths are printed.
  */
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,13 @@ const VIEWPORTS = { phone: { width: 390, height: 844 }, wide: { width: 1440, hei
 const MAX_REPORT_BYTES = 5 * 1024 * 1024;
 const MAX_OPEN_MS = 2000;
 
+/** Tables wider than the screen, or any box that scrolls sideways: what a reader on a phone would have to pan. */
+const SIDEWAYS = `[...document.querySelectorAll('body *')].filter((el) => {
+  const box = el.getBoundingClientRect();
+  const scrolls = ['auto', 'scroll'].includes(getComputedStyle(el).overflowX) && el.scrollWidth > el.clientWidth + 1;
+  return scrolls || (el.tagName === 'TABLE' && box.right > document.documentElement.clientWidth + 1);
+}).map((el) => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '') + (el.getAttribute('data-label') ? '[' + el.getAttribute('data-label') + ']' : ''))`;
+
 describe.skipIf(CHROMIUM_MISSING !== null)('§8 simulate --report in Chromium', () => {
   let main: string;
   let browser: Browser;
@@ -34,13 +42,21 @@ describe.skipIf(CHROMIUM_MISSING !== null)('§8 simulate --report in Chromium', 
     await browser?.close();
   });
 
-  /** Runs `simulate ... --json --report`: the JSON and the report of one and the same run. */
-  const simulate = (scenario: string, name: string, extra: string[] = []): { json: Record<string, any>; file: string } => {
+  /** Runs `COMMAND ... --json --report`: the JSON and the report of one and the same run. */
+  const withReport = (command: string[], name: string): { json: Record<string, any>; file: string } => {
     const file = join(out, `${name}.html`);
-    const run = runCompiled(main, ['simulate', scenario, '--json', '--report', file, ...extra]);
+    const run = runCompiled(main, [...command, '--json', '--report', file]);
     expect(run.status, run.stderr).toBe(0);
     return { json: JSON.parse(run.stdout), file };
   };
+  const simulate = (scenario: string, name: string, extra: string[] = []) => withReport(['simulate', scenario, ...extra], name);
+
+  /** A policy table's rows by `data-key`: each cell's `data-value` (null for –) and whether it is marked best. */
+  type ShownCell = { value: string | null; best: boolean };
+  const tableCells = (page: Page, table: string): Promise<Record<string, ShownCell[]>> =>
+    page.$$eval(`table[data-table="${table}"] tbody tr`, (rows) =>
+      Object.fromEntries(rows.map((row) => [row.getAttribute('data-key') ?? '', [...row.querySelectorAll('td')].map((td) => ({ value: td.getAttribute('data-value'), best: td.querySelector('.best') !== null }))])),
+    );
 
   /** Opens the report; fails on any console error, page error or request beyond the file itself. */
   const open = async (file: string, viewport: { width: number; height: number }): Promise<{ page: Page; problems: string[]; openMs: number }> => {
@@ -69,6 +85,8 @@ describe.skipIf(CHROMIUM_MISSING !== null)('§8 simulate --report in Chromium', 
       // Nothing sticks out sideways on a phone: the page scrolls down, never across.
       const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
       expect(overflow, `${name} at ${size}`).toBeLessThanOrEqual(0);
+      expect(await page.evaluate<string[]>(SIDEWAYS), `${name} at ${size}: scrolls sideways`).toEqual([]);
+      expect(await page.$$eval('table', (tables) => tables.length), name).toBeGreaterThan(0);
       expect(problems).toEqual([]);
       await page.close();
       console.log(`report screenshot (${name}, ${size}): ${path}`);
@@ -131,6 +149,49 @@ describe.skipIf(CHROMIUM_MISSING !== null)('§8 simulate --report in Chromium', 
     await page.close();
     await screenshots(file, 'canary-runs');
   }, 120_000);
+
+  it('§8 compare --report: every metric of every policy, the best marks and the outcomes match --json', async () => {
+    const policies = ['simulations/policies/canary-1pct-window-48.yaml', 'simulations/policies/rolling-window-50.yaml', 'simulations/policies/canary-5pct-window-100.yaml'];
+    const { json, file } = withReport(['compare', 'simulations/choose-canary.yaml', ...policies.flatMap((policy) => ['--policy', policy]), '--runs', '20'], 'compare');
+    const { page, problems } = await open(file, VIEWPORTS.wide);
+    expect(problems).toEqual([]);
+    const columns = await page.$$eval('table[data-table="compare"] thead th', (cells) => cells.slice(1).map((cell) => cell.textContent));
+    expect(columns).toEqual(json.policies.map((policy: { label: string; strategy: string }) => `${policy.label} (${policy.strategy})`));
+    const cells = await tableCells(page, 'compare');
+    const releases = Object.keys(json.policies[0].outcomes);
+    expect(Object.keys(cells)).toEqual([...json.rows.map((row: { metric: string }) => row.metric), ...releases.map((release) => `outcomes.${release}`)]);
+    for (const row of json.rows as Array<{ metric: string; values: Array<{ value: number } | null>; best: number[] }>) {
+      expect(cells[row.metric], row.metric).toEqual(row.values.map((cell, index) => ({ value: cell === null ? null : String(cell.value), best: row.best.includes(index) })));
+    }
+    expect(json.rows.some((row: { best: number[] }) => row.best.length > 0)).toBe(true); // the marks are exercised
+    for (const release of releases) {
+      expect(cells[`outcomes.${release}`]!.map((cell) => JSON.parse(cell.value!))).toEqual(json.policies.map((policy: { outcomes: Record<string, unknown> }) => policy.outcomes[release]));
+    }
+    await page.close();
+    await screenshots(file, 'compare');
+  }, 180_000);
+
+  it('§8 tune --report: the ranking (winner, runner-up, Pareto front) shows the figures of --json', async () => {
+    const { json, file } = withReport(
+      ['tune', 'simulations/choose-canary.yaml', '--budget', 'exposed_p99<=2%', '--budget', 'false_abort<=1%', '--vary', 'canary_percent=1,2,5', '--vary', 'max_parallel=20,50', '--runs', '20'],
+      'tune',
+    );
+    expect(json.winner).not.toBeNull();
+    const { page, problems } = await open(file, VIEWPORTS.wide);
+    expect(problems).toEqual([]);
+    const cells = await tableCells(page, 'ranking');
+    const ranked: Array<[string, any]> = [['winner', json.winner], ['runner_up', json.runner_up], ['nearest_miss', json.nearest_miss], ...json.pareto.map((figures: unknown, i: number) => [`pareto.${i}`, figures])];
+    const present = ranked.filter(([, figures]) => figures !== null);
+    expect(Object.keys(cells)).toEqual(present.map(([key]) => key));
+    const value = (measure: { value: number } | null): string | null => (measure === null ? null : String(measure.value));
+    for (const [key, figures] of present) {
+      expect(cells[key]!.map((cell) => cell.value), key).toEqual([figures.status, value(figures.objective), ...figures.budgets.map((entry: { measure: { value: number } | null }) => value(entry.measure)), value(figures.exposure)]);
+    }
+    const label = await page.textContent('table[data-table="ranking"] tr[data-key="winner"] th');
+    for (const [field, chosen] of Object.entries(json.winner.values)) expect(label).toContain(`${field}=${String(chosen)}`);
+    await page.close();
+    await screenshots(file, 'tune');
+  }, 180_000);
 
   it(`§8 a 100,000-node rollout: the report is under 5 MB and opens in under ${MAX_OPEN_MS} ms`, async () => {
     const { json, file } = simulate('test/fixtures/report/canary-100k.yaml', 'canary-100k');

@@ -26,7 +26,7 @@ function reportOf(scenario: Scenario, seed?: number): RunReport {
 }
 
 const page = (run: RunReport | null, extra: Partial<ReportModel> = {}): string =>
-  renderReport({ format: REPORT_FORMAT, title: 't', description: null, run, monteCarlo: null, compare: null, ...extra });
+  renderReport({ format: REPORT_FORMAT, title: 't', description: null, run, monteCarlo: null, compare: [], ...extra });
 
 describe('§8 the run report model', () => {
   it('§8 counts the nodes that entered each state as the result counts them, and the label rows add up', async () => {
@@ -107,9 +107,21 @@ describe('§8 the page', () => {
   });
 
   it('§8 shows a compare table when the command passes one', () => {
-    const html = page(null, { compare: { title: 'Policies compared', columns: ['p50 duration', 'exposed'], rows: [{ label: 'canary.yaml', cells: ['1h 2m', 2400] }, { label: 'rolling.yaml', cells: [null, 148] }] } });
+    const html = page(null, {
+      compare: [
+        {
+          name: 'compare',
+          title: 'Policies compared',
+          columns: ['p50 duration', 'exposed'],
+          rows: [
+            { label: 'canary.yaml', cells: ['1h 2m', 2400] },
+            { label: 'rolling.yaml', key: 'rolling', cells: [null, { shown: '148', value: 148, best: true }] },
+          ],
+        },
+      ],
+    });
     expect(html).toContain('<h2 id="compare-h">Policies compared</h2>');
-    expect(html).toContain('<th scope="row">rolling.yaml</th><td>–</td><td>148</td>');
-    expect(html).toContain('<td>2,400</td>');
+    expect(html).toContain('<tr data-key="rolling"><th scope="row">rolling.yaml</th><td data-col="p50 duration">–</td><td data-col="exposed" data-value="148"><strong class="best">148 *</strong></td>');
+    expect(html).toContain('<td data-col="exposed">2,400</td>');
   });
 });

@@ -168,10 +168,11 @@ Examples:
     .option('--runs <n>', 'runs per policy and release case (default 200)', integer('--runs', 1))
     .option('--seed <n>', 'base seed: run i uses seed + i (default: the scenario\'s)', integer('--seed', 0))
     .option('--json', 'print the comparison as JSON')
+    .option('--report <file>', 'also write the comparison as a self-contained HTML page')
     .addHelpText('after', '\nExample:\n  $ fleet-rollout compare simulations/choose-canary.yaml --policy simulations/policies/canary-5.yaml --policy simulations/policies/canary-1.yaml')
-    .action(async (scenario: string, options: { policy: string[]; runs?: number; seed?: number; json?: boolean }) => {
+    .action(async (scenario: string, options: { policy: string[]; runs?: number; seed?: number; json?: boolean; report?: string }) => {
       const { compareCommand } = await import('./commands/compare.js');
-      exitWith(await compareCommand({ scenario, policies: options.policy, runs: options.runs, seed: options.seed, json: options.json === true }, io));
+      exitWith(await compareCommand({ scenario, policies: options.policy, runs: options.runs, seed: options.seed, json: options.json === true, report: options.report }, io));
     });
 
   program
@@ -185,11 +186,12 @@ Examples:
     .option('--seed <n>', 'base seed: run i uses seed + i (default: the scenario\'s)', integer('--seed', 0))
     .option('--objective <metric>', 'what "fastest" minimizes (default duration_p50)')
     .option('--json', 'print the result as JSON')
+    .option('--report <file>', 'also write the ranking (winner, runner-up, Pareto front) as a self-contained HTML page')
     .addHelpText('after', "\nExample:\n  $ fleet-rollout tune simulations/choose-canary.yaml --budget 'exposed_p99<=2%' --budget 'false_abort<=1%' --vary canary_percent=1..10 --vary max_parallel=10,20,50")
-    .action(async (scenario: string, options: { budget: string[]; vary: string[]; runs?: number; seed?: number; objective?: string; json?: boolean }) => {
+    .action(async (scenario: string, options: { budget: string[]; vary: string[]; runs?: number; seed?: number; objective?: string; json?: boolean; report?: string }) => {
       const { tuneCommand } = await import('./commands/tune.js');
       exitWith(
-        await tuneCommand({ scenario, budgets: options.budget, varies: options.vary, runs: options.runs, seed: options.seed, objective: options.objective, json: options.json === true }, io),
+        await tuneCommand({ scenario, budgets: options.budget, varies: options.vary, runs: options.runs, seed: options.seed, objective: options.objective, json: options.json === true, report: options.report }, io),
       );
     });
 

@@ -4,5 +4,6 @@
  */
 export { collectRun, MAX_TIMELINE_POINTS, type RunCollector } from './collectRun.js';
 export { histogram, monteCarloReport } from './histogram.js';
+export { comparisonTable, policiesReport, tuneRanking } from './compareTables.js';
 export { renderReport } from './render.js';
 export * from './model.js';

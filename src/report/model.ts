@@ -21,8 +21,8 @@ export interface ReportModel {
   description: string | null;
   run: RunReport | null;
   monteCarlo: MonteCarloReport | null;
-  /** A table of policies side by side (`compare`, `tune`), when the command has one. */
-  compare: CompareTable | null;
+  /** Tables of policies side by side (`compare`; `tune`'s ranking), in the order shown; empty when the command has none. */
+  compare: CompareTable[];
 }
 
 /** One simulated run of the job's deployment. */
@@ -95,10 +95,27 @@ export interface Histogram {
   bins: Array<{ from: number; to: number; runs: number }>;
 }
 
-/** Rows of policies against columns of figures; cells are shown as given. */
+/** Policies against figures (either way round); each cell shown as given, a number as a count. */
 export interface CompareTable {
+  /** The table's section in the page (`id`, `data-table`): `compare`, `ranking`. */
+  name: string;
   title: string;
   columns: string[];
-  rows: Array<{ label: string; cells: Array<string | number | null> }>;
+  rows: CompareTableRow[];
   note?: string;
+}
+
+export interface CompareTableRow {
+  label: string;
+  /** What the row shows in the command's `--json` (a metric, `winner` ...), carried as `data-key`. */
+  key?: string;
+  /** One per column; null when nothing applies (shown as –). */
+  cells: Array<CompareCell | string | number | null>;
+}
+
+/** A cell shown as `shown`, carrying its `--json` value in `data-value`; `best` marks it (bold and `*`, not colour alone). */
+export interface CompareCell {
+  shown: string;
+  value: number | string;
+  best?: boolean;
 }

@@ -6,7 +6,7 @@
  */
 import type { Stats } from '../sim/aggregate.js';
 import { count, duration, esc, figure, percent } from './html.js';
-import { NODE_BUCKETS, type CompareTable, type Histogram, type LabelBreakdown, type MonteCarloReport, type ReportModel, type RunReport } from './model.js';
+import { NODE_BUCKETS, type CompareCell, type CompareTable, type Histogram, type LabelBreakdown, type MonteCarloReport, type ReportModel, type RunReport } from './model.js';
 import { REPORT_STYLES } from './styles.js';
 import { BUCKET_TITLES, fillPatterns, swatch, timelineChart } from './timelineChart.js';
 
@@ -14,7 +14,7 @@ export function renderReport(model: ReportModel): string {
   const sections = [
     model.run === null ? '' : runSections(model.run),
     model.monteCarlo === null ? '' : monteCarloSections(model.monteCarlo),
-    model.compare === null ? '' : compareSection(model.compare),
+    ...model.compare.map(compareSection),
   ];
   return `<!doctype html>
 <html lang="en">
@@ -101,9 +101,10 @@ function labelSection(labels: readonly LabelBreakdown[]): string {
     const body = rows.map((row, i) => {
       const failedShare = row.exposed === 0 ? 0 : row.failed / row.exposed;
       const rest = i >= breakdown.rows.length;
-      return `<tr${rest ? ' class="rest"' : ''}><th scope="row">${esc(row.value)}</th><td>${count(row.nodes)}</td><td>${count(row.exposed)}</td><td>${count(row.stable)}</td><td data-failed="${row.failed}">${count(row.failed)}</td><td>${count(row.reverted)}</td><td class="bar-cell">${bar(failedShare, 'failed')}<span class="share">${esc(percent(failedShare))}</span></td></tr>`;
+      return `<tr${rest ? ' class="rest"' : ''}><th scope="row">${esc(row.value)}</th><td data-col="nodes">${count(row.nodes)}</td><td data-col="exposed">${count(row.exposed)}</td><td data-col="stable">${count(row.stable)}</td><td data-col="failed" data-failed="${row.failed}">${count(row.failed)}</td><td data-col="reverted">${count(row.reverted)}</td><td data-col="failed %" class="bar-cell">${bar(failedShare, 'failed')}<span class="share">${esc(percent(failedShare))}</span></td></tr>`;
     });
-    return `<div class="scroll"><table class="numbers labels" data-label="${esc(breakdown.key)}"><caption>by <code>${esc(breakdown.key)}</code></caption><thead><tr><th scope="col">value</th><th scope="col">nodes</th><th scope="col">exposed</th><th scope="col">stable</th><th scope="col">failed</th><th scope="col">reverted</th><th scope="col" title="failed nodes of the exposed ones">failed %</th></tr></thead><tbody>${body.join('')}</tbody></table></div>`;
+    // `stack`: on a phone each row becomes a small card of "column: value" lines instead of scrolling sideways.
+    return `<table class="numbers labels stack" data-label="${esc(breakdown.key)}"><caption>by <code>${esc(breakdown.key)}</code></caption><thead><tr><th scope="col">value</th><th scope="col">nodes</th><th scope="col">exposed</th><th scope="col">stable</th><th scope="col">failed</th><th scope="col">reverted</th><th scope="col" title="failed nodes of the exposed ones">failed %</th></tr></thead><tbody>${body.join('')}</tbody></table>`;
   };
   return `<section id="labels" aria-labelledby="labels-h">
 <h2 id="labels-h">By label</h2>
@@ -158,14 +159,25 @@ function histogramTable(histogram: Histogram, runs: number): string {
   return `<table class="numbers histogram" data-histogram="${esc(histogram.unit)}"><caption>Histogram of ${esc(histogram.label)} over ${count(runs)} runs (each bin holds its lower bound)</caption><thead><tr><th scope="col">${unit}</th><th scope="col">share of the busiest bin</th><th scope="col">runs</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-function compareSection(compare: CompareTable): string {
-  const head = compare.columns.map((column) => `<th scope="col">${esc(column)}</th>`).join('');
-  const rows = compare.rows.map((row) => `<tr><th scope="row">${esc(row.label)}</th>${row.cells.map((cell) => `<td>${cell === null ? '–' : esc(typeof cell === 'number' ? count(cell) : cell)}</td>`).join('')}</tr>`);
-  return `<section id="compare" aria-labelledby="compare-h">
-<h2 id="compare-h">${esc(compare.title)}</h2>
-<div class="scroll"><table class="numbers compare"><thead><tr><th scope="col"></th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>
-${compare.note === undefined ? '' : `<p class="note">${esc(compare.note)}</p>`}
+function compareSection(table: CompareTable): string {
+  const head = table.columns.map((column) => `<th scope="col">${esc(column)}</th>`).join('');
+  const rows = table.rows.map((row) => {
+    const cells = row.cells.map((cell, column) => `<td data-col="${esc(table.columns[column] ?? '')}"${cellBody(cell)}</td>`);
+    return `<tr${row.key === undefined ? '' : ` data-key="${esc(row.key)}"`}><th scope="row">${esc(row.label)}</th>${cells.join('')}</tr>`;
+  });
+  return `<section id="${esc(table.name)}" aria-labelledby="${esc(table.name)}-h">
+<h2 id="${esc(table.name)}-h">${esc(table.title)}</h2>
+<table class="numbers compare stack" data-table="${esc(table.name)}"><thead><tr><th scope="col"></th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>
+${table.note === undefined ? '' : `<p class="note">${esc(table.note)}</p>`}
 </section>`;
+}
+
+/** The rest of a `<td`: its value attribute and its text. */
+function cellBody(cell: CompareCell | string | number | null): string {
+  if (cell === null) return '>–';
+  if (typeof cell !== 'object') return `>${esc(typeof cell === 'number' ? count(cell) : cell)}`;
+  const shown = cell.best === true ? `<strong class="best">${esc(cell.shown)} *</strong>` : esc(cell.shown);
+  return ` data-value="${esc(cell.value)}">${shown}`;
 }
 
 /** A horizontal bar of `share` (0..1) of its cell; its kind sets the pattern, never the colour alone. */

@@ -1,6 +1,8 @@
 /**
  * The report's stylesheet, inlined in the page. One column on a phone, chart
- * and numbers side by side from 60rem; phase bands and bars carry a pattern
+ * and numbers side by side from 60rem; wide tables (`stack`: by label,
+ * policies compared) become one card a row on a phone, each cell a
+ * "column: value" line, so nothing scrolls sideways; phase bands and bars carry a pattern
  * (stripes, dots, hatching) besides their colour, so the page reads in grey
  * and in print.
  */
@@ -61,8 +63,18 @@ table.labels th[scope=row]{min-width:6rem}
 .bar-runs>span{background:repeating-linear-gradient(90deg,#3b6ea8 0 4px,#a9c4e4 4px 6px)}
 .histogram .bar-cell{width:55%}
 .histogram .bar{width:100%}
-.scroll{overflow-x:auto}
-table.compare td,table.compare th{white-space:nowrap}
+table.compare td{white-space:nowrap}
+@media (max-width:40rem){
+table.stack thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
+table.stack,table.stack tbody,table.stack tr,table.stack th,table.stack td{display:block;width:auto}
+table.stack caption{display:block}
+table.stack tr{border:1px solid var(--line);border-radius:6px;margin:.4rem 0;padding:.15rem .4rem}
+table.stack th[scope=row]{font-weight:600;min-width:0;overflow-wrap:anywhere}
+table.stack td{display:flex;justify-content:space-between;align-items:center;gap:.8rem;border-bottom:0;padding:.1rem 0;white-space:normal;overflow-wrap:anywhere}
+table.stack td::before{content:attr(data-col);color:var(--muted);text-align:left;flex:0 1 auto}
+table.stack td.bar-cell{width:auto}
+table.stack .bar{flex:1 1 auto;width:auto}
+}
 code{font-size:.95em}
 @media (max-width:30rem){body{padding:.6rem}.x-axis .minor{display:none}table.labels .bar{display:none}table.labels .bar-cell{width:auto}.figures{grid-template-columns:repeat(2,minmax(0,1fr))}.bar-cell{width:35%}table.numbers{font-size:.8rem}table.numbers th,table.numbers td{padding:.2rem .25rem}}
 @media print{.figure{break-inside:avoid}section{break-inside:avoid-page}}

@@ -1,8 +1,10 @@
 /**
  * `compare SCENARIO --policy A.yaml --policy B.yaml ... [--runs N] [--seed N] [--json]`:
- * every policy on the same random draws, side by side (src/sim/compare.ts).
+ * every policy on the same random draws, side by side (src/sim/compare.ts);
+ * `--report FILE.html` also writes the table as a page (src/report).
  */
 import { basename } from 'node:path';
+import { comparisonTable, policiesReport, renderReport } from '../../report/index.js';
 import { comparePolicies, type PolicyInput } from '../../sim/compare.js';
 import { playedCases } from '../../sim/policyRuns.js';
 import { ScenarioRunError } from '../../sim/run.js';
@@ -11,6 +13,7 @@ import type { CliIO } from '../io.js';
 import { colorsFor } from '../print/colors.js';
 import { compareJson, compareReport } from '../print/compare.js';
 import { progressOn } from '../progress.js';
+import { openReportFile } from '../reportFile.js';
 import { readPolicy, readScenario } from '../scenarioInput.js';
 
 export interface CompareArgs {
@@ -19,6 +22,8 @@ export interface CompareArgs {
   runs?: number;
   seed?: number;
   json: boolean;
+  /** Also write the comparison as an HTML page here. */
+  report?: string;
 }
 
 export const DEFAULT_COMPARE_RUNS = 200;
@@ -44,6 +49,7 @@ async function compare(args: CompareArgs, io: CliIO): Promise<number> {
   const seed = args.seed ?? scenario.seed;
   checkRunCount(seed, runs, policies.length * playedCases(scenario).length);
   const total = runs * policies.length * playedCases(scenario).length;
+  const reportFile = args.report === undefined ? null : openReportFile(args.report, [args.scenario, ...args.policies], io);
   const progress = progressOn(io, 'comparing');
   let done = 0;
   try {
@@ -55,9 +61,11 @@ async function compare(args: CompareArgs, io: CliIO): Promise<number> {
         progress.update(done, total, '');
       },
     }).finally(() => progress.stop());
+    reportFile?.write(renderReport(policiesReport(source, scenario.description, [comparisonTable(comparison)])));
     io.stdout.write(args.json ? compareJson(comparison) : compareReport(source, scenario.description, comparison, colorsFor(io.stdout, io.env)));
     return ExitCode.Ok;
   } catch (error) {
+    reportFile?.discard();
     if (error instanceof ScenarioRunError) throw InputError.single(source, error.message, error.path);
     throw error;
   }

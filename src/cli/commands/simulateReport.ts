@@ -11,7 +11,7 @@ import type { TraceSink } from '../../sim/trace.js';
 import type { ReportFile } from '../reportFile.js';
 
 function page(title: string, scenario: Scenario, parts: Pick<ReportModel, 'run' | 'monteCarlo'>): ReportModel {
-  return { format: REPORT_FORMAT, title, description: scenario.description, compare: null, ...parts };
+  return { format: REPORT_FORMAT, title, description: scenario.description, compare: [], ...parts };
 }
 
 /** One run: a trace sink to pass to the run, then `write` with its result. */

@@ -1,7 +1,9 @@
 /**
  * `tune SCENARIO --budget 'exposed_p99<=2%' ... [--vary FIELD=VALUES ...] [--runs N] [--seed N] [--objective METRIC] [--json]`:
- * the fastest policy within every risk budget (src/sim/tune.ts).
+ * the fastest policy within every risk budget (src/sim/tune.ts); `--report
+ * FILE.html` also writes the ranking as a page (src/report).
  */
+import { policiesReport, renderReport, tuneRanking } from '../../report/index.js';
 import { parseBudget, type Budget } from '../../sim/budgets.js';
 import { caseView } from '../../sim/compare.js';
 import { metricByKey, METRIC_KEYS, type Metric } from '../../sim/policyMetrics.js';
@@ -16,6 +18,7 @@ import type { CliIO } from '../io.js';
 import { colorsFor } from '../print/colors.js';
 import { tuneJson, tuneReport } from '../print/tune.js';
 import { progressOn } from '../progress.js';
+import { openReportFile } from '../reportFile.js';
 import { readScenario } from '../scenarioInput.js';
 import { checkRunCount } from './compare.js';
 
@@ -27,6 +30,8 @@ export interface TuneArgs {
   seed?: number;
   objective?: string;
   json: boolean;
+  /** Also write the ranking as an HTML page here. */
+  report?: string;
 }
 
 export const DEFAULT_TUNE_RUNS = 100;
@@ -67,6 +72,7 @@ async function tuneScenario(args: TuneArgs, io: CliIO): Promise<number> {
   const cases = playedCases(scenario).length;
   checkRunCount(seed, runs, space.candidates.length * cases);
 
+  const reportFile = args.report === undefined ? null : openReportFile(args.report, [args.scenario], io);
   const progress = progressOn(io, 'tuning');
   let done = 0;
   let left = space.candidates.length * cases * runs;
@@ -92,9 +98,11 @@ async function tuneScenario(args: TuneArgs, io: CliIO): Promise<number> {
     }).finally(() => progress.stop());
     const seconds = (performance.now() - started) / 1000;
     const summary = { combinations: space.combinations, invalid: space.invalid, duplicates: space.duplicates, varied: searched.map(describeVary) };
+    reportFile?.write(renderReport(policiesReport(source, scenario.description, [tuneRanking(result)])));
     io.stdout.write(args.json ? tuneJson(result, summary, seconds) : tuneReport(source, scenario.description, result, summary, seconds, colorsFor(io.stdout, io.env)));
     return ExitCode.Ok;
   } catch (error) {
+    reportFile?.discard();
     if (error instanceof ScenarioRunError) throw InputError.single(source, error.message, error.path);
     throw error;
   }
