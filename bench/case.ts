@@ -1,7 +1,7 @@
 /**
  * One bench case, run by run.ts in a fresh `node --expose-gc` process so its
  * memory figures are its own. Usage: `node --expose-gc dist/bench/case.js
- * <engine-rolling|sim-rolling|monte-carlo|postgres-store|cli-rolling|harness-canary|tune-cli|durable-reports|history> <nodes|deployments> [repeats|runs|failover trials|rounds|batch|curve step]`.
+ * <engine-rolling|sim-rolling|monte-carlo|postgres-store|cli-rolling|harness-canary|tune-cli|durable-reports|history|report> <nodes|deployments> [repeats|runs|failover trials|rounds|batch|curve step|opens]`.
  * Prints one line, `RESULT <json>`, on standard output.
  */
 import { runCliRolling } from './cases/cliRolling.js';
@@ -11,6 +11,7 @@ import { runHarnessCanary } from './cases/harnessCanary.js';
 import { runHistory } from './cases/history.js';
 import { runMonteCarloCanary } from './cases/monteCarloCanary.js';
 import { runPostgresStore } from './cases/postgresStore.js';
+import { runReportOpen } from './cases/reportOpen.js';
 import { runSimRolling } from './cases/simRolling.js';
 import { runTuneCli } from './cases/tuneCli.js';
 import { resultLine } from './resultLine.js';
@@ -36,8 +37,11 @@ async function main(name: string | undefined, nodes: number, extra: number | und
     case 'history':
       // `nodes` is the number of deployments here; `extra` how often the curve gets a point.
       return runHistory(nodes, extra ?? 10_000);
+    case 'report':
+      // The fixture sets the nodes (100,000); `extra` is how many times the page is opened.
+      return runReportOpen(extra ?? 5);
     default:
-      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store, cli-rolling, harness-canary, tune-cli, durable-reports or history`);
+      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store, cli-rolling, harness-canary, tune-cli, durable-reports, history or report`);
   }
 }
 

@@ -4,7 +4,8 @@
  * peak memory is its own, then prints a table of figures, the targets with
  * PASS/MISS, the exact commands and the machine, and writes everything to
  * dist/bench-results.json. Arguments filter the cases by name, e.g.
- * `npm run bench -- sim-rolling` or `node dist/bench/run.js engine`.
+ * `npm run bench -- sim-rolling` or `node dist/bench/run.js engine` (a case's
+ * whole name selects it alone: `npm run bench -- report`).
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -12,12 +13,13 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { HistoryResult } from './cases/history.js';
 import type { PostgresStoreResult } from './cases/postgresStore.js';
+import { CHROMIUM_MISSING } from './chromium.js';
 import { findPostgresBin, POSTGRES_MISSING } from './postgresCluster.js';
 import { parseResult } from './resultLine.js';
 import { judgeTargets, type CaseResult, type Verdict } from './targets.js';
 
 interface CaseRun {
-  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'cli-rolling' | 'harness-canary' | 'tune-cli' | 'durable-reports' | 'history';
+  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'cli-rolling' | 'harness-canary' | 'tune-cli' | 'durable-reports' | 'history' | 'report';
   nodes: number;
   /** Repeats (sim-rolling), runs (monte-carlo), failover trials (postgres-store) or rounds (cli-rolling). */
   extra?: number;
@@ -40,6 +42,8 @@ const CASES: CaseRun[] = [
   { name: 'durable-reports', nodes: 10_000, extra: 1_000 },
   // §7 v1.1 bounded history: 100,000 sequential deployments, a point of the curve every 10,000 (`nodes` = deployments).
   { name: 'history', nodes: 100_000, extra: 10_000 },
+  // The 100,000-node HTML report built through the CLI, then opened 5 times in Chromium; skipped (one line) without Chromium.
+  { name: 'report', nodes: 100_000, extra: 5 },
 ];
 
 /** Room for a 1M-node run to show its real figure (a MISS) instead of dying at the default heap limit. */
@@ -114,6 +118,8 @@ function caseRow(r: Exclude<CaseResult, PostgresStoreResult | HistoryResult>): s
         '-',
         '-',
       ];
+    case 'report':
+      return [`${r.case} (simulate --report, then ${r.opens_ms.length} opens in Chromium)`, num(r.nodes), `${time(r.build_wall_ms)} to build`, '-', `${(r.bytes / 1024).toFixed(1)} KiB, open p50 ${time(r.open_p50_ms)} (max ${time(r.open_max_ms)})`, '-', '-', '-'];
     case 'monte-carlo':
       return [`${r.case} (${num(r.runs)} runs)`, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${rate(r.events_per_s)} est., ${r.runs_per_s.toFixed(0)} runs/s`, mib(r.peak_rss), '-', '-'];
   }
@@ -170,7 +176,9 @@ function machine(loads: number[]): Record<string, string | number> {
 }
 
 const filters = process.argv.slice(2);
-const selected = CASES.filter((c) => filters.length === 0 || filters.some((f) => c.name.includes(f)));
+/** A filter naming a case exactly selects that case alone (`report` is not `durable-reports`); otherwise any case containing it. */
+const matches = (c: CaseRun, f: string): boolean => (CASES.some((other) => other.name === f) ? c.name === f : c.name.includes(f));
+const selected = CASES.filter((c) => filters.length === 0 || filters.some((f) => matches(c, f)));
 const results: CaseResult[] = [];
 const errors: Array<{ run: CaseRun; error: string }> = [];
 /** The 1-minute load average before each case: above the core count, wall times stretch past CPU times. */
@@ -180,6 +188,10 @@ const ran: CaseRun[] = [];
 for (const run of selected) {
   if (run.name === 'postgres-store' && findPostgresBin() === null) {
     skipped.push(`skipped ${run.name}: ${POSTGRES_MISSING}`);
+    continue;
+  }
+  if (run.name === 'report' && CHROMIUM_MISSING !== null) {
+    skipped.push(`${run.name} ${CHROMIUM_MISSING}`);
     continue;
   }
   ran.push(run);
@@ -206,6 +218,7 @@ const lines = [
   'command: npm run bench',
   ...ran.map((run) => `  node ${argsOf(run).join(' ').replace(CASE_FILE, 'dist/bench/case.js')}`),
   ...results.flatMap((r) => (r.case === 'tune-cli' ? [`  tune-cli times: ${r.command}`, ...(r.recheck === null ? [] : [`  tune-cli re-check: ${r.recheck.command}`])] : [])),
+  ...results.flatMap((r) => (r.case === 'report' ? [`  report: ${r.command}`] : [])),
   `machine: ${Object.entries(machine(loads)).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   ...errors.map(({ run, error }) => `FAILED ${run.name} ${run.nodes}: ${error}`),
 ];

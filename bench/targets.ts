@@ -10,10 +10,11 @@ import type { HarnessCanaryResult } from './cases/harnessCanary.js';
 import type { DurableReportsResult } from './cases/durableReports.js';
 import type { MonteCarloResult } from './cases/monteCarloCanary.js';
 import type { PostgresStoreResult } from './cases/postgresStore.js';
+import type { ReportOpenResult } from './cases/reportOpen.js';
 import type { SimRollingResult } from './cases/simRolling.js';
 import type { TuneCliResult } from './cases/tuneCli.js';
 
-export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | CliRollingResult | HarnessCanaryResult | TuneCliResult | DurableReportsResult | HistoryResult;
+export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | CliRollingResult | HarnessCanaryResult | TuneCliResult | DurableReportsResult | HistoryResult | ReportOpenResult;
 
 export interface Verdict {
   issue: string;
@@ -73,6 +74,8 @@ export function judgeTargets(results: CaseResult[]): Verdict[] {
   const ENGINE = 'Rollout engine';
   const SIM = 'What-if simulator #6';
   const REPLICAS = 'Replicas #10';
+  const report = results.find((r): r is ReportOpenResult => r.case === 'report');
+  const REPORT = 'Report #14';
   return [
     judge(HARNESS, 'canary rollout of 20,000 nodes (v1 in place) to completion < 1 s', h20k && { figure: `${(h20k.wall_ms / 1000).toFixed(2)} s (${h20k.outcome})`, pass: h20k.wall_ms < 1000 && h20k.outcome === 'completed', cpu: `${(h20k.cpu_ms / 1000).toFixed(2)} s` }),
     judge(HARNESS, 'canary rollout of 100,000 nodes < 5 s', h100k && { figure: `${(h100k.wall_ms / 1000).toFixed(2)} s (${h100k.outcome})`, pass: h100k.wall_ms < 5000 && h100k.outcome === 'completed', cpu: `${(h100k.cpu_ms / 1000).toFixed(2)} s` }),
@@ -146,6 +149,11 @@ export function judgeTargets(results: CaseResult[]): Verdict[] {
     judge(TUNE, 'the winner meets the budget in simulate --runs 1000', tuned && {
       figure: tuned.recheck === null ? 'no winner' : `exposed p99 ${tuned.recheck.exposed_p99_pct}% (<= 2%), false aborts ${(tuned.recheck.false_abort * 100).toFixed(2)}% (<= 1%)`,
       pass: tuned.recheck?.meets ?? false,
+    }),
+    judge(REPORT, 'the 100,000-node report is under 5 MB', report && { figure: `${(report.bytes / 1024).toFixed(1)} KiB`, pass: report.bytes < 5 * 1024 * 1024 && report.nodes >= 100_000 }),
+    judge(REPORT, 'it opens in Chromium in < 2 s (p50 over the opens)', report && {
+      figure: `p50 ${report.open_p50_ms} ms, max ${report.open_max_ms} ms over ${report.opens_ms.length} opens`,
+      pass: report.open_p50_ms < 2000,
     }),
   ];
 }
