@@ -42,14 +42,14 @@ async function compare(args: CompareArgs, io: CliIO): Promise<number> {
   if (args.policies.length === 0) throw new UsageError('compare needs at least one --policy FILE (a JobSpec or a deployment block)');
   const loaded = await readScenario(args.scenario, io);
   if (loaded === null) return ExitCode.BadInput;
-  const { scenario, source } = loaded;
+  const { scenario, source, inputs } = loaded;
   const policies: PolicyInput[] = [];
   for (const file of args.policies) policies.push({ label: labelOf(file, args.policies), job: await readPolicy(file, scenario, io) });
   const runs = args.runs ?? DEFAULT_COMPARE_RUNS;
   const seed = args.seed ?? scenario.seed;
   checkRunCount(seed, runs, policies.length * playedCases(scenario).length);
   const total = runs * policies.length * playedCases(scenario).length;
-  const reportFile = args.report === undefined ? null : openReportFile(args.report, [args.scenario, ...args.policies], io);
+  const reportFile = args.report === undefined ? null : openReportFile(args.report, [...inputs, ...args.policies], io);
   const progress = progressOn(io, 'comparing');
   let done = 0;
   try {

@@ -59,7 +59,7 @@ async function tuneScenario(args: TuneArgs, io: CliIO): Promise<number> {
   });
   const loaded = await readScenario(args.scenario, io);
   if (loaded === null) return ExitCode.BadInput;
-  const { scenario, source } = loaded;
+  const { scenario, source, inputs } = loaded;
   checkMeasurable(scenario, budgets, objective);
   const searched = varies.length > 0 ? varies : defaultVaries(scenario.job, targetedCount(scenario.job, scenario.fleet));
   const space = buildSpace(scenario.job, searched);
@@ -72,7 +72,7 @@ async function tuneScenario(args: TuneArgs, io: CliIO): Promise<number> {
   const cases = playedCases(scenario).length;
   checkRunCount(seed, runs, space.candidates.length * cases);
 
-  const reportFile = args.report === undefined ? null : openReportFile(args.report, [args.scenario], io);
+  const reportFile = args.report === undefined ? null : openReportFile(args.report, inputs, io);
   const progress = progressOn(io, 'tuning');
   let done = 0;
   let left = space.candidates.length * cases * runs;
