@@ -11,8 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { openEngine, VirtualClock, type DeploymentStatus, type Engine, type JournalEntry, type Store } from '../engine/index.js';
 import { PostgresStoreError } from '../engine/store/postgres/errors.js';
 import { describeTarget, DEFAULT_SCHEMA } from '../engine/store/postgres/options.js';
-import { PostgresObserver, type LeaseView } from '../engine/store/postgresObserver.js';
-import { SqliteStoreReader, StoreFileError } from '../engine/store/sqliteStore.js';
+import type { LeaseView, PostgresObserver } from '../engine/store/postgresObserver.js';
 import { InputError, RunError } from './errors.js';
 import type { EngineSnapshot } from '../engine/types.js';
 
@@ -49,15 +48,31 @@ export async function openStoreSource(store: string, cwd: string, options: Store
   return openSqlite(store, cwd);
 }
 
-function openSqlite(store: string, cwd: string): StoreSource {
+async function openSqlite(store: string, cwd: string): Promise<StoreSource> {
   const file = store.startsWith('file:') ? fileURLToPath(store) : resolve(cwd, store);
-  const reader = sqliteTranslated(store, () => new SqliteStoreReader(file));
+  let sqlite: typeof import('../sqlite.js');
+  try {
+    sqlite = await import('../sqlite.js');
+  } catch (error) {
+    throw new RunError(`--store ${store}: ${(error as Error).message}`); // the driver is not installed: not the input's fault
+  }
+  const { SqliteStoreReader, StoreFileError } = sqlite;
+  /** A store problem is bad input about the `--store` the user wrote (exit 2). */
+  const sqliteTranslated = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof StoreFileError) throw InputError.single(store, error.reason);
+      throw error;
+    }
+  };
+  const reader = sqliteTranslated(() => new SqliteStoreReader(file));
   let seen: number | null = null;
   return {
     kind: 'sqlite',
     name: store,
     read: async () =>
-      sqliteTranslated(store, () => {
+      sqliteTranslated(() => {
         const version = reader.version(); // SQLite's data_version: cheap, moves at every commit of another connection
         if (version === seen) return UNCHANGED;
         const state = reader.load();
@@ -69,18 +84,9 @@ function openSqlite(store: string, cwd: string): StoreSource {
   };
 }
 
-/** A store problem is bad input about the `--store` the user wrote (exit 2). */
-function sqliteTranslated<T>(store: string, run: () => T): T {
-  try {
-    return run();
-  } catch (error) {
-    if (error instanceof StoreFileError) throw InputError.single(store, error.reason);
-    throw error;
-  }
-}
-
 async function openPostgres(url: string, schema: string): Promise<StoreSource> {
   const name = describeTarget(url, schema);
+  const { PostgresObserver } = await import('../engine/store/postgresObserver.js');
   let observer: PostgresObserver;
   try {
     observer = await PostgresObserver.open({ connectionString: url, schema });
