@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openEngine, RealClock, VirtualClock, type Executor } from '../src/engine/index.js';
+import { PostgresStore } from '../src/engine/store/postgresStore.js';
 import { SqliteStore } from '../src/engine/store/sqliteStore.js';
 import { watchCommand } from '../src/cli/commands/watch.js';
 import { buildCli, expectCleanFailure, memoryIO, REPO, runCompiled, tempDir } from './cli-harness.js';
@@ -27,13 +28,13 @@ interface Exited {
   stderr: string;
 }
 
-function start(args: string[]): { exited: Promise<Exited> } {
+function start(args: string[]): { exited: Promise<Exited>; stdout: () => string } {
   const child = spawn(process.execPath, args, { cwd: REPO, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return { exited: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))) };
+  return { exited: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))), stdout: () => stdout };
 }
 
 async function until(holds: () => boolean, what: string, ms = 20_000): Promise<void> {
@@ -210,9 +211,11 @@ describe.skipIf(!POSTGRES_INSTALLED)('§7 §7a watch --store postgresql://', () 
     expect(progress.some((line) => line.includes(' in_progress '))).toBe(true);
     expect(progress.at(-1)).toMatch(/ completed · 0 updating · 4\/4 stable · 0 failed/);
     expect(new Set(progress).size).toBe(progress.length);
+    // §7a: the replica writing holds the lease all along.
+    for (const line of progress) expect(line).toMatch(/ · leader test-writer-live \(epoch 1\)$/);
   }, 120_000);
 
-  it('§6 §7 a failed deployment exits 3 with its failure shown, and watching writes nothing (journal and lease unchanged)', async () => {
+  it('§6 §7 §7a a failed deployment exits 3 with its failure and the leader shown, and watching writes nothing (journal and lease unchanged)', async () => {
     const clock = new VirtualClock(1_700_000_000_000);
     const writer = await openPostgresWriter(url, 'aborted', { executor: new RecordingExecutor(), clock });
     for (const node of nodes(3)) writer.engine.upsertNode(node);
@@ -231,11 +234,44 @@ describe.skipIf(!POSTGRES_INSTALLED)('§7 §7a watch --store postgresql://', () 
       expect(text).toMatch(/phase +.*failed.* \(failure_rule\)/);
       expect(text).toMatch(/failure +n-0\d deadline_exceeded at \d\d:\d\d:\d\d/);
       expect(text).toContain('(schema aborted) · read ');
+      expect(text).toMatch(/leader +none now \(epoch 1 released or ran out\)/); // the writer closed, releasing its lease
       expect(text.trim().split('\n').at(-1)).toBe('default/web#1 ended failed; exit 3');
       expect(await table()).toBe(before);
     } finally {
       await admin.end();
     }
+  }, 60_000);
+
+  it('§7a follows a failover: the leader releasing, a standby taking the lease (epoch 2) before it writes anything, then a replica aborting (exit 3)', async () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const first = await openPostgresWriter(url, 'failover', { executor: new RecordingExecutor(), clock, holder: 'replica-a' });
+    for (const node of nodes(3)) first.engine.upsertNode(node);
+    first.engine.submit(jobSpec());
+    await first.flushed();
+    const watch = start([main, 'watch', '--store', url, '--schema', 'failover', '--interval', '100ms', '--timeout', '1m']);
+    await until(() => watch.stdout().includes('leader replica-a (epoch 1)'), 'the first leader in the view');
+    await first.close(); // releases the lease
+    await until(() => watch.stdout().includes('leader none now (epoch 1 released or ran out)'), 'no leader in the view');
+    // A standby that took the lease but has not restored yet: nothing written, the view changes for the leader alone.
+    const standby = await PostgresStore.open({ connectionString: url, schema: 'failover', holder: 'replica-b' });
+    expect(await standby.leadership.acquire()).toMatchObject({ epoch: 2 });
+    await until(() => watch.stdout().includes('leader replica-b (epoch 2)'), 'the standby leading in the view');
+    expect(standby.stats.commits).toBe(0);
+    await standby.close();
+    const third = await openPostgresWriter(url, 'failover', { executor: new RecordingExecutor(), clock: new VirtualClock(clock.now() + 1_000), holder: 'replica-c' });
+    expect(third.engine.status('default/web')?.state).toBe('in_progress'); // it restored what the first one wrote
+    third.engine.abort('default/web');
+    await third.flushed();
+    const watched = await watch.exited;
+    await third.close();
+    expect(watched.stderr).toBe('');
+    expect(watched.code).toBe(3);
+    const lines = watched.stdout.trim().split('\n');
+    expect(lines.at(-1)).toBe('default/web#1 ended failed; exit 3');
+    expect(lines.at(-2)).toMatch(/ failed \(aborted\) .* · leader replica-c \(epoch 3\)$/);
+    // One line per change: the same in-progress state under each leader in turn.
+    const leaders = lines.filter((line) => line.includes(' in_progress ')).map((line) => line.replace(/^.* · leader /, ''));
+    expect(leaders.slice(0, 3)).toEqual(['replica-a (epoch 1)', 'none now (epoch 1 released or ran out)', 'replica-b (epoch 2)']);
   }, 60_000);
 
   it('§8 bad input exits 2 naming the store: a schema without a store, a schema that is not an identifier, an unknown job', async () => {

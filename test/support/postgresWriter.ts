@@ -22,9 +22,9 @@ export interface PostgresWriter {
 export async function openPostgresWriter(
   url: string,
   schema: string,
-  parts: { executor: Executor; clock: Clock; options?: EngineOptions },
+  parts: { executor: Executor; clock: Clock; options?: EngineOptions; holder?: string },
 ): Promise<PostgresWriter> {
-  const store = await PostgresStore.open({ connectionString: url, schema, holder: `test-writer-${schema}` });
+  const store = await PostgresStore.open({ connectionString: url, schema, holder: parts.holder ?? `test-writer-${schema}` });
   const grant = await store.leadership.acquire();
   if (grant === null) throw new Error(`${schema}: another replica holds the lease`);
   const state = await store.load();

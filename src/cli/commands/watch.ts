@@ -13,7 +13,7 @@ import type { CliIO } from '../io.js';
 import { colorsFor } from '../print/colors.js';
 import { safeText } from '../print/safeText.js';
 import { clock, waitingLine, watchBlock, watchLine } from '../print/watch.js';
-import { openStoreSource, UNCHANGED, type StoreSource } from '../storeSource.js';
+import { openStoreSource, UNCHANGED, type StoredState, type StoreSource } from '../storeSource.js';
 import { TERMINAL, watchView, type WatchView } from '../watch/view.js';
 
 /** 0 and 2 as for every command; the others say how the deployment ended. */
@@ -51,6 +51,8 @@ async function follow(source: StoreSource, args: WatchArgs, intervalMs: number, 
   const time = new RealClock();
   const deadline = timeoutMs === null ? null : time.now() + timeoutMs;
   const screen = io.stdout.isTTY ? redrawing(io, source.name) : changedLines(io);
+  let state: StoredState | null = null;
+  let shownLeader: string | undefined;
   for (;;) {
     const ended = await look();
     if (ended !== null) return ended;
@@ -61,18 +63,24 @@ async function follow(source: StoreSource, args: WatchArgs, intervalMs: number, 
     await new Promise<void>((wake) => time.schedule(time.now() + intervalMs, wake));
   }
 
-  /** Reads the store when it changed; returns the exit code once the deployment ended. */
+  /** Reads the store and shows it when it (or its leader) changed; returns the exit code once the deployment ended. */
   async function look(): Promise<number | null> {
-    let state;
+    let read;
+    let lease;
     try {
-      state = await source.read();
+      read = await source.read();
+      lease = await source.lease();
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_BUSY') return null; // the writer is checkpointing: next tick
       throw error;
     }
-    if (state === UNCHANGED) return null;
+    const leader = lease === null ? null : { holder: lease.holder, epoch: lease.epoch };
+    // A failover may write nothing for a while: a new leader alone is shown too.
+    if (read === UNCHANGED && JSON.stringify(leader) === shownLeader) return null;
+    if (read !== UNCHANGED) state = read;
+    shownLeader = JSON.stringify(leader);
     const now = time.now();
-    const lookup = state === null ? { found: false as const, jobs: [] } : watchView(state, args.job, now);
+    const lookup = state === null ? { found: false as const, jobs: [] } : watchView(state, args.job, now, leader);
     if (!lookup.found) {
       if (args.job !== null && lookup.jobs.length > 0) {
         throw InputError.single(source.name, `no deployment of job ${args.job}; jobs in the store: ${lookup.jobs.join(', ')}`);

@@ -23,6 +23,7 @@ export function watchBlock(view: WatchView, source: string, at: number, colors: 
     rows.push(['failure', `${safeText(failure.node)} ${failure.reason ?? 'failed before the last snapshot (no reason kept)'}${when}`]);
   }
   if (s.failed_nodes.length > view.failures.length) rows.push(['', colors.dim(`... and ${s.failed_nodes.length - view.failures.length} more failed nodes`)]);
+  if (view.leader !== null) rows.push(['leader', leaderText(view.leader)]);
   const heading = `${safeText(s.id)} · ${s.kind} ${versions} · ${s.strategy}${canary}`;
   return [colors.bold(heading), ...rows.map(([label, text]) => `  ${colors.dim(label.padEnd(8))} ${text}`), colors.dim(`  ${safeText(source)} · read ${clock(at)}`)];
 }
@@ -33,7 +34,14 @@ export function watchLine(view: WatchView): string {
   const c = s.counts;
   const latest = view.failures[0];
   const failure = latest === undefined ? '' : ` · latest failure ${safeText(latest.node)} ${latest.reason ?? '(before the last snapshot)'}`;
-  return `${safeText(s.id)} ${s.state}${s.reason === null ? '' : ` (${s.reason})`} · ${c.updating} updating · ${stableOf(s)}/${s.targeted} stable · ${c.failed} failed · ${c.reverted} reverted · budget left ${view.budgetLeft}${failure}`;
+  const leader = view.leader === null ? '' : ` · leader ${leaderText(view.leader)}`;
+  return `${safeText(s.id)} ${s.state}${s.reason === null ? '' : ` (${s.reason})`} · ${c.updating} updating · ${stableOf(s)}/${s.targeted} stable · ${c.failed} failed · ${c.reverted} reverted · budget left ${view.budgetLeft}${failure}${leader}`;
+}
+
+/** §7a: who holds a PostgreSQL store's lease, and in which epoch. */
+function leaderText(leader: NonNullable<WatchView['leader']>): string {
+  if (leader.holder !== null) return `${safeText(leader.holder)} (epoch ${leader.epoch})`;
+  return leader.epoch === 0 ? 'none (no replica has led yet)' : `none now (epoch ${leader.epoch} released or ran out)`;
 }
 
 export function waitingLine(source: string, job: string | null): string {

@@ -13,6 +13,8 @@ export interface WatchView {
   budgetLeft: number;
   /** The latest failures first, each with its reason when the journal since the last snapshot holds it. */
   failures: Array<{ node: string; reason: NodeFailureReason | null; at: number | null }>;
+  /** A PostgreSQL store's leader now (holder null: none holds the lease) and the epoch of the last one; null for SQLite (no lease). */
+  leader: { holder: string | null; epoch: number } | null;
 }
 
 export type WatchLookup =
@@ -25,14 +27,14 @@ export const TERMINAL: ReadonlySet<DeploymentState> = new Set(['completed', 'fai
 export const MAX_FAILURES_SHOWN = 5;
 
 /** `job` null follows the most recently created deployment of any job. */
-export function watchView(state: StoredState, job: string | null, now: number): WatchLookup {
+export function watchView(state: StoredState, job: string | null, now: number, leader: WatchView['leader'] = null): WatchLookup {
   return withRestoredEngine(state, now, (engine) => {
     const deployments = engine.deployments();
     const jobs = [...new Set(deployments.map((d) => d.job))].sort();
     const followed = job === null ? latestJob(deployments) : resolveJob(job, jobs);
     const status = followed === null ? undefined : engine.status(followed);
     if (status === undefined) return { found: false, jobs };
-    return { found: true, view: { status, budgetLeft: budgetLeft(status), failures: failures(status, state.journal) } };
+    return { found: true, view: { status, budgetLeft: budgetLeft(status), failures: failures(status, state.journal), leader } };
   });
 }
 
