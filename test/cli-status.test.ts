@@ -113,16 +113,16 @@ describe.skipIf(!POSTGRES_INSTALLED)('§7 §7a status --store postgresql://', ()
 
   it('§7a shows the deployments and who leads in which epoch while a replica holds the lease, then no leader once it released it', async () => {
     const clock = new VirtualClock(T0);
-    // Compacting every 4 inputs: the state read is a snapshot plus the journal after it.
+    // Compacting every 4 inputs: the state read holds a snapshot.
     const writer = await openPostgresWriter(url, 'replicas', { executor: new RecordingExecutor(), clock, options: { compactEvery: 4 } });
     twoJobs(writer.engine, clock);
     await writer.flushed();
     const written = writer.engine.deployments().sort((a, b) => a.created_at - b.created_at);
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
-    const { rows } = await admin.query<{ snapshots: string; entries: string }>('SELECT (SELECT count(*) FROM replicas.snapshot) AS snapshots, (SELECT count(*) FROM replicas.journal) AS entries');
+    const { rows } = await admin.query<{ snapshots: string }>('SELECT count(*) AS snapshots FROM replicas.snapshot');
     await admin.end();
-    expect(rows[0]).toEqual({ snapshots: '1', entries: expect.not.stringMatching(/^0$/) });
+    expect(rows[0]!.snapshots).toBe('1'); // what status reads is restored from a snapshot (plus the journal after it, if any)
 
     const leading = statusJson(main, ['--store', url, '--schema', 'replicas']);
     expect(leading.kind).toBe('postgresql');
