@@ -35,7 +35,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 
 function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
   const program = new Command('fleet-rollout')
-    .description('Plan and rehearse rollouts of jobs to fleets of edge nodes: validate JobSpecs, list targeted nodes, simulate rollouts, compare and tune policies.')
+    .description('Plan, rehearse and follow rollouts of jobs to fleets of edge nodes.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .helpCommand('help [command]', 'show help for a command')
@@ -147,7 +147,7 @@ Examples:
 
   program
     .command('status')
-    .summary('every deployment in an engine\'s store, and who leads')
+    .summary('every deployment in a store, and who leads')
     .description('Show every deployment (or the job\'s) from the store of an engine, read-only and without the lease: a SQLite file or a PostgreSQL URL; for PostgreSQL also the lease holder and epoch.')
     .argument('[job]', 'namespace/name (a bare name means the default namespace), or a deployment id; default: every deployment')
     .requiredOption('--store <path-or-url>', 'the engine\'s store: a SQLite file, or postgresql://user@host/db')
