@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { collectRun, histogram, MAX_TIMELINE_POINTS, NODE_BUCKETS, renderReport, REPORT_FORMAT, type ReportModel, type RunReport } from '../src/report/index.js';
+import { collectRun, comparisonTable, histogram, MAX_TIMELINE_POINTS, NODE_BUCKETS, renderReport, REPORT_FORMAT, type CompareCell, type ReportModel, type RunReport } from '../src/report/index.js';
+import type { Comparison } from '../src/sim/compare.js';
 import { runScenario } from '../src/sim/run.js';
 import { loadScenario, type Scenario } from '../src/sim/scenario.js';
 import { duration } from '../src/report/html.js';
@@ -123,5 +124,34 @@ describe('§8 the page', () => {
     expect(html).toContain('<h2 id="compare-h">Policies compared</h2>');
     expect(html).toContain('<tr data-key="rolling"><th scope="row">rolling.yaml</th><td data-col="p50 duration">–</td><td data-col="exposed" data-value="148"><strong class="best">148 *</strong></td>');
     expect(html).toContain('<td data-col="exposed">2,400</td>');
+  });
+
+  it('§8 a comparison becomes one row a metric and one column a policy, keeping each value, the best marks and the outcomes', () => {
+    const comparison: Comparison = {
+      format: 1,
+      seed: 1,
+      runs: 10,
+      releases: [{ name: 'good', probability: 0.9 }, { name: 'bad', probability: 0.1 }],
+      policies: [
+        { label: 'a.yaml', strategy: 'canary', outcomes: { good: { completed: 10 }, bad: { rolled_back: 10 } } },
+        { label: 'b.yaml', strategy: 'rolling', outcomes: { good: { completed: 9, rolled_back: 1 }, bad: { rolled_back: 10 } } },
+      ],
+      rows: [
+        { metric: 'duration_p50', label: 'duration p50', unit: 'seconds', better: 'lower', values: [{ value: 3062.2, low: null, high: null, runs: 10 }, { value: 90, low: 80, high: 100, runs: 10 }], best: [1] },
+        { metric: 'detect_p99', label: 'time to detect p99', unit: 'seconds', better: 'lower', values: [null, { value: 61, low: null, high: null, runs: 10 }], best: [] },
+        { metric: 'false_abort', label: 'false aborts', unit: 'rate', better: 'lower', values: [{ value: 0, low: 0, high: 0.3, runs: 10 }, { value: 0.1, low: 0, high: 0.4, runs: 10 }], best: [0] },
+      ],
+    };
+    const table = comparisonTable(comparison);
+    expect(table.columns).toEqual(['a.yaml (canary)', 'b.yaml (rolling)']);
+    expect(table.rows.map((row) => row.key)).toEqual(['duration_p50', 'detect_p99', 'false_abort', 'outcomes.good', 'outcomes.bad']);
+    const cells = table.rows.map((row) => row.cells as Array<CompareCell | null>);
+    expect(cells[0]).toEqual([{ shown: '51m 2s', value: 3062.2, best: false }, { shown: '1m 30s', value: 90, best: true }]);
+    expect(cells[1]![0]).toBeNull();
+    expect(cells[2]!.map((cell) => cell!.shown)).toEqual(['0.0%', '10.0%']);
+    expect(cells[3]!.map((cell) => JSON.parse(String(cell!.value)))).toEqual([{ completed: 10 }, { completed: 9, rolled_back: 1 }]);
+    const html = page(null, { compare: [table] });
+    expect(html).toContain('<td data-col="b.yaml (rolling)" data-value="90"><strong class="best">1m 30s *</strong></td>');
+    expect(html).toContain('<tr data-key="detect_p99"><th scope="row">time to detect p99 (lower is better)</th><td data-col="a.yaml (canary)">–</td>');
   });
 });
