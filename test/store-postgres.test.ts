@@ -14,7 +14,7 @@ import type { EngineSnapshot } from '../src/engine/types.js';
 import { migrate, MIGRATIONS } from '../src/engine/store/postgres/schema.js';
 import { PostgresObserver } from '../src/engine/store/postgresObserver.js';
 import { FencedError, POSTGRES_SCHEMA_VERSION, PostgresStore, PostgresStoreError, type PostgresStoreOptions } from '../src/engine/store/postgresStore.js';
-import { compileStoreForChildren, POSTGRES_INSTALLED, startPostgresCluster, type PostgresCluster } from './support/postgres.js';
+import { compileForChildren, POSTGRES_INSTALLED, startPostgresCluster, type PostgresCluster } from './support/postgres.js';
 
 let cluster: PostgresCluster;
 let url: string;
@@ -275,7 +275,7 @@ describe.skipIf(!POSTGRES_INSTALLED)('PostgresStore on a real PostgreSQL server'
 
     it('a replica frozen (SIGSTOP) past its lease writes nothing after waking (SIGCONT); the standby leads in epoch + 1', async () => {
       const schema = freshSchema();
-      const dist = compileStoreForChildren();
+      const dist = compileForChildren();
       let child: ChildProcess | undefined;
       try {
         await (await openStore({ schema })).close(); // tables exist before the child and the standby race to them

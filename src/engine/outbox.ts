@@ -71,7 +71,7 @@ export class Outbox {
     private readonly onError: (error: Omit<EngineError, 'at' | 'message'>) => void,
   ) {}
 
-  /** Executor calls then go out only while `isLeader()`, and each start carries `epoch` (a fencing token for agents). */
+  /** Executor calls then go out only while `isLeader()`, and each start and stop carries `epoch` (a fencing token for agents). */
   actAs(leader: { isLeader(): boolean; epoch: number; onLost(): void }): void {
     this.leader = leader;
   }
@@ -150,7 +150,7 @@ export class Outbox {
         this.head += 3;
         try {
           if (tag === START) this.executor.start(this.leader === null ? (item as ExecutionRequest) : { ...(item as ExecutionRequest), epoch: this.leader.epoch });
-          else if (tag === STOP) this.executor.stop(item as StopRequest);
+          else if (tag === STOP) this.executor.stop(this.leader === null ? (item as StopRequest) : { ...(item as StopRequest), epoch: this.leader.epoch });
           else this.emitter.emit(tag, item); // listeners are guarded one by one (Engine.on)
         } catch (error) {
           this.onError({ source: 'executor', event: tag === START ? 'start' : 'stop', error });

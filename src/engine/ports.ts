@@ -30,7 +30,7 @@ export interface ExecutionRequest {
   spec: import('../spec/types.js').JobSpec;
   /**
    * Replicas only (`openReplica`): the lease epoch of the replica that sent
-   * this start. It grows at every change of leader, so an agent that already
+   * this start (stops carry it too). It grows at every change of leader, so an agent that already
    * saw a higher epoch can ignore a call from a replica that lost its lease.
    */
   epoch?: number;
@@ -38,7 +38,8 @@ export interface ExecutionRequest {
 
 export interface Executor {
   start(request: ExecutionRequest): void;
-  stop(request: { executionId: string; node: string; job: string; version: number }): void;
+  /** `epoch`: as on `ExecutionRequest` (replicas only). */
+  stop(request: { executionId: string; node: string; job: string; version: number; epoch?: number }): void;
 }
 
 /**
