@@ -1,7 +1,7 @@
 /**
  * One bench case, run by run.ts in a fresh `node --expose-gc` process so its
  * memory figures are its own. Usage: `node --expose-gc dist/bench/case.js
- * <engine-rolling|sim-rolling|monte-carlo|postgres-store|cli-rolling|harness-canary|tune-cli|durable-reports|history|report> <nodes|deployments> [repeats|runs|failover trials|rounds|batch|curve step|opens]`.
+ * <engine-rolling|sim-rolling|monte-carlo|postgres-store|postgres-failover|cli-rolling|harness-canary|tune-cli|durable-reports|history|report> <nodes|deployments> [repeats|runs|failover trials (postgres-store, postgres-failover)|rounds|batch|curve step|opens]`.
  * Prints one line, `RESULT <json>`, on standard output.
  */
 import { runCliRolling } from './cases/cliRolling.js';
@@ -10,6 +10,7 @@ import { runEngineRolling } from './cases/engineRolling.js';
 import { runHarnessCanary } from './cases/harnessCanary.js';
 import { runHistory } from './cases/history.js';
 import { runMonteCarloCanary } from './cases/monteCarloCanary.js';
+import { runPostgresFailover } from './cases/postgresFailover.js';
 import { runPostgresStore } from './cases/postgresStore.js';
 import { runReportOpen } from './cases/reportOpen.js';
 import { runSimRolling } from './cases/simRolling.js';
@@ -26,6 +27,8 @@ async function main(name: string | undefined, nodes: number, extra: number | und
       return runMonteCarloCanary(nodes, extra ?? 1000);
     case 'postgres-store':
       return runPostgresStore(extra ?? 50);
+    case 'postgres-failover':
+      return runPostgresFailover(extra ?? 50);
     case 'cli-rolling':
       return runCliRolling(nodes, extra ?? 1);
     case 'harness-canary':
@@ -41,7 +44,7 @@ async function main(name: string | undefined, nodes: number, extra: number | und
       // The fixture sets the nodes (100,000); `extra` is how many times the page is opened.
       return runReportOpen(extra ?? 5);
     default:
-      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store, cli-rolling, harness-canary, tune-cli, durable-reports, history or report`);
+      throw new Error(`unknown bench case ${JSON.stringify(name)}: engine-rolling, sim-rolling, monte-carlo, postgres-store, postgres-failover, cli-rolling, harness-canary, tune-cli, durable-reports, history or report`);
   }
 }
 

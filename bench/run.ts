@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { HistoryResult } from './cases/history.js';
+import type { PostgresFailoverResult } from './cases/postgresFailover.js';
 import type { PostgresStoreResult } from './cases/postgresStore.js';
 import { CHROMIUM_MISSING } from './chromium.js';
 import { findPostgresBin, POSTGRES_MISSING } from './postgresCluster.js';
@@ -19,9 +20,9 @@ import { parseResult } from './resultLine.js';
 import { judgeTargets, type CaseResult, type Verdict } from './targets.js';
 
 interface CaseRun {
-  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'cli-rolling' | 'harness-canary' | 'tune-cli' | 'durable-reports' | 'history' | 'report';
+  name: 'engine-rolling' | 'sim-rolling' | 'monte-carlo' | 'postgres-store' | 'postgres-failover' | 'cli-rolling' | 'harness-canary' | 'tune-cli' | 'durable-reports' | 'history' | 'report';
   nodes: number;
-  /** Repeats (sim-rolling), runs (monte-carlo), failover trials (postgres-store) or rounds (cli-rolling). */
+  /** Repeats (sim-rolling), runs (monte-carlo), failover trials (postgres-store, postgres-failover) or rounds (cli-rolling). */
   extra?: number;
 }
 
@@ -33,6 +34,8 @@ const CASES: CaseRun[] = [
   { name: 'monte-carlo', nodes: 1_000, extra: 1_000 },
   // Starts a throwaway PostgreSQL cluster; skipped (one line) when PostgreSQL is not installed.
   { name: 'postgres-store', nodes: 0, extra: 50 },
+  // Two engine replicas, the leader SIGKILLed 50 times: its death to the standby's first decision.
+  { name: 'postgres-failover', nodes: 0, extra: 50 },
   { name: 'cli-rolling', nodes: 100_000, extra: 3 },
   { name: 'cli-rolling', nodes: 1_000_000, extra: 3 },
   { name: 'harness-canary', nodes: 20_000 },
@@ -77,7 +80,7 @@ function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
-function caseRow(r: Exclude<CaseResult, PostgresStoreResult | HistoryResult>): string[] {
+function caseRow(r: Exclude<CaseResult, PostgresStoreResult | PostgresFailoverResult | HistoryResult>): string[] {
   switch (r.case) {
     case 'engine-rolling':
       return [r.case, num(r.nodes), time(r.wall_ms), time(r.cpu_ms), `${rate(r.health_per_s)} health, ${rate(r.inputs_per_s)} inputs`, mib(r.memory.peak_rss), `${Math.round(r.heap_per_node)} B`, '-'];
@@ -142,6 +145,18 @@ function postgresLines(r: PostgresStoreResult): string[] {
   ];
 }
 
+/** §7a: the engine replicas' failover, leader's death to the standby's first decision. */
+function failoverLines(r: PostgresFailoverResult): string[] {
+  const f = (x: PostgresFailoverResult['restore']): string => `p50 ${x.p50_ms} ms, p99 ${x.p99_ms} ms, max ${x.max_ms} ms`;
+  const firsts = Object.entries(r.first_decisions).map(([kind, n]) => `${kind} ${n}`).join(', ');
+  return [
+    `Engine failover over ${r.trials} SIGKILLed leaders (2 replica processes, lease ${r.lease_ms} ms, renewal ${r.renew_ms} ms, ${r.nodes} nodes, ${r.deployments} rolling deployments):`,
+    `  kill to the standby's first decision ${f(r.kill_to_first_decision)}`,
+    `  kill to lease granted ${f(r.kill_to_grant)}; restore (grant to acting) ${f(r.restore)}; first decisions: ${firsts}`,
+    '',
+  ];
+}
+
 /** §7 v1.1: the bounded history's curve, one row per point, both stores side by side. */
 function historyLines(r: HistoryResult): string[] {
   const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
@@ -186,7 +201,7 @@ const loads: number[] = [];
 const skipped: string[] = [];
 const ran: CaseRun[] = [];
 for (const run of selected) {
-  if (run.name === 'postgres-store' && findPostgresBin() === null) {
+  if (run.name.startsWith('postgres-') && findPostgresBin() === null) {
     skipped.push(`skipped ${run.name}: ${POSTGRES_MISSING}`);
     continue;
   }
@@ -203,12 +218,15 @@ for (const run of selected) {
 }
 
 const verdicts = judgeTargets(results);
-const caseRows = results.filter((r): r is Exclude<CaseResult, PostgresStoreResult | HistoryResult> => r.case !== 'postgres-store' && r.case !== 'history').map((r) => row(caseRow(r)));
+const caseRows = results
+  .filter((r): r is Exclude<CaseResult, PostgresStoreResult | PostgresFailoverResult | HistoryResult> => r.case !== 'postgres-store' && r.case !== 'postgres-failover' && r.case !== 'history')
+  .map((r) => row(caseRow(r)));
 const lines = [
   ...(caseRows.length === 0
     ? []
     : [row(['case', 'nodes', 'wall time', 'cpu time', 'events/s', 'peak RSS', 'heap/node', 'vs loop']), row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']), ...caseRows, '']),
   ...results.filter((r): r is PostgresStoreResult => r.case === 'postgres-store').flatMap(postgresLines),
+  ...results.filter((r): r is PostgresFailoverResult => r.case === 'postgres-failover').flatMap(failoverLines),
   ...results.filter((r): r is HistoryResult => r.case === 'history').flatMap(historyLines),
   ...skipped,
   row(['issue', 'target', 'figure', 'verdict', 'by CPU time']),

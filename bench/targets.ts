@@ -9,12 +9,13 @@ import type { EngineRollingResult } from './cases/engineRolling.js';
 import type { HarnessCanaryResult } from './cases/harnessCanary.js';
 import type { DurableReportsResult } from './cases/durableReports.js';
 import type { MonteCarloResult } from './cases/monteCarloCanary.js';
+import type { PostgresFailoverResult } from './cases/postgresFailover.js';
 import type { PostgresStoreResult } from './cases/postgresStore.js';
 import type { ReportOpenResult } from './cases/reportOpen.js';
 import type { SimRollingResult } from './cases/simRolling.js';
 import type { TuneCliResult } from './cases/tuneCli.js';
 
-export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | CliRollingResult | HarnessCanaryResult | TuneCliResult | DurableReportsResult | HistoryResult | ReportOpenResult;
+export type CaseResult = EngineRollingResult | SimRollingResult | MonteCarloResult | PostgresStoreResult | PostgresFailoverResult | CliRollingResult | HarnessCanaryResult | TuneCliResult | DurableReportsResult | HistoryResult | ReportOpenResult;
 
 export interface Verdict {
   issue: string;
@@ -62,6 +63,7 @@ export function judgeTargets(results: CaseResult[]): Verdict[] {
   const s1m = sim(results, 1_000_000);
   const mc = monteCarlo(results);
   const pg = postgres(results);
+  const failover = results.find((r): r is PostgresFailoverResult => r.case === 'postgres-failover');
   const c100k = cli(results, 100_000);
   const c1m = cli(results, 1_000_000);
   const CLI = 'Simulator through the CLI #12';
@@ -118,6 +120,10 @@ export function judgeTargets(results: CaseResult[]): Verdict[] {
     judge(REPLICAS, `lease failover: standby leads within lease + ${FAILOVER_SLACK_MS} ms of the leader's death (p99)`, pg && {
       figure: `p99 ${pg.failover.after_kill.p99_ms} ms after the kill (lease ${pg.failover.lease_ms} ms); p99 ${pg.failover.after_expiry.p99_ms} ms after expiry`,
       pass: pg.failover.after_kill.p99_ms <= pg.failover.lease_ms + FAILOVER_SLACK_MS,
+    }),
+    judge(REPLICAS, `engine failover: leader's death to the standby's first decision within lease + restore + ${FAILOVER_SLACK_MS} ms (p99)`, failover && {
+      figure: `p99 ${failover.kill_to_first_decision.p99_ms} ms, p50 ${failover.kill_to_first_decision.p50_ms} ms (lease ${failover.lease_ms} ms, restore p99 ${failover.restore.p99_ms} ms)`,
+      pass: failover.kill_to_first_decision.p99_ms <= failover.lease_ms + failover.restore.p99_ms + FAILOVER_SLACK_MS,
     }),
     ...[c100k, c1m].map((c) =>
       judge(CLI, `same work as the floor (${c?.nodes.toLocaleString('en-US') ?? '?'} nodes)`, c && {

@@ -19,7 +19,8 @@ export type ToReplica =
 /** `at`: wall-clock ms with sub-millisecond precision (`performance.timeOrigin + performance.now()`), comparable across processes of one host. */
 export type FromReplica =
   | { type: 'standby'; holder: string; at: number }
-  | { type: 'leading'; holder: string; epoch: number; at: number }
+  /** `grantedAt`: when the lease was granted; `at`: when the restore was done and the replica began to act. */
+  | { type: 'leading'; holder: string; epoch: number; grantedAt: number; at: number }
   | { type: 'lost'; holder: string; epoch: number; reason: string; at: number }
   | { type: 'start'; request: ExecutionRequest; at: number }
   | { type: 'stop'; request: StopRequest; at: number }

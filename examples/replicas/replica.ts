@@ -16,6 +16,7 @@
  * RENEW_MS (the store's defaults when unset), REPLICA_NAME (the lease holder).
  */
 import { CommandError, openReplica, RealClock, type Engine, type EngineEvents, type Executor } from '../../src/engine/index.js';
+import type { Leadership } from '../../src/engine/store/asyncStore.js';
 import { PostgresStore } from '../../src/engine/store/postgresStore.js';
 import { wallNow, type FromReplica, type ToReplica } from './protocol.js';
 
@@ -76,14 +77,16 @@ process.on('SIGTERM', () => {
 while (!stopping) {
   store = await PostgresStore.open(options);
   send({ type: 'standby', holder: name, at: wallNow() });
-  const current = await openReplica({ executor, clock: new RealClock(), store, leadership: store.leadership });
+  let grantedAt = 0;
+  const leadership = noting(store.leadership, (at) => (grantedAt = at));
+  const current = await openReplica({ executor, clock: new RealClock(), store, leadership });
   // Right after it resolved: the events re-delivered after the takeover go out on the next turn.
   for (const event of FORWARDED) {
     current.on(event, ((payload: object) => send({ type: 'event', name: event, event: payload as unknown as Record<string, unknown>, epoch: current.leadership!.epoch, at: wallNow() })) as never);
   }
   engine = current;
   const epoch = current.leadership!.epoch;
-  send({ type: 'leading', holder: name, epoch, at: wallNow() });
+  send({ type: 'leading', holder: name, epoch, grantedAt, at: wallNow() });
   const reason = await new Promise<string>((resolve) => {
     current.on('leadership.lost', (e) => resolve(e.reason));
     // The store failed otherwise (connection lost): the outcome of its last write is unknown, so start over.
@@ -94,4 +97,19 @@ while (!stopping) {
   engine = null;
   current.dispose();
   await store.close().catch(() => undefined);
+}
+
+/** The store's leadership, telling when the lease was granted: `leading` then says how long the restore took. */
+function noting(leadership: Leadership, granted: (at: number) => void): Leadership {
+  return {
+    acquire: () => leadership.acquire(),
+    waitForLease: async (signal) => {
+      const grant = await leadership.waitForLease(signal);
+      granted(wallNow());
+      return grant;
+    },
+    isLeader: () => leadership.isLeader(),
+    onLost: (listener) => leadership.onLost(listener),
+    release: () => leadership.release(),
+  };
 }
