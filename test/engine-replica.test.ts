@@ -112,4 +112,24 @@ describe.skipIf(!POSTGRES_INSTALLED)('§7a replicas on a real PostgreSQL server'
     await b.engine.committed();
     expect(b.executor.starts.every((s: ExecutionRequest) => s.epoch === 2)).toBe(true);
   });
+
+  it('§7a: what a dead leader decided and never delivered reaches a listener added as soon as openReplica resolves (events too, not only starts)', async () => {
+    const schema = `r${++schemas}`;
+    // The rows a leader leaves when it dies after its commit, before delivering what the inputs decided (`delivered: 0`).
+    const dead = await PostgresStore.open({ connectionString: url, schema, leaseMs: 1000, renewMs: 200 });
+    cleanup.push(() => dead.close().catch(() => undefined));
+    await dead.leadership.waitForLease();
+    await dead.load();
+    const at = Date.now();
+    await dead.appendBatch([...nodes(2).map((node) => ({ at, input: { type: 'node.upsert' as const, node }, delivered: 0 })), { at, input: { type: 'submit', spec: rolling }, delivered: 0 }]);
+    await dead.leadership.release();
+
+    const b = await replica(schema);
+    const created: unknown[] = [];
+    b.engine.on('deployment.created', (e) => created.push(e));
+    b.engine.on('node.started', (e) => created.push(e));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(b.executor.starts.map((s) => [s.node, s.epoch])).toEqual([['n-01', 2], ['n-02', 2]]);
+    expect(created).toHaveLength(3);
+  });
 });

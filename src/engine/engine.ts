@@ -233,8 +233,9 @@ export class Engine {
     reissueInFlight(engine.core);
     if (journal.length > 0 || moved || engine.core.outbox.pending) engine.compact();
     // Events wait for the listeners the caller adds once this returns: the next input, or the next microtask, delivers them.
+    // `openReplica`'s caller resumes from its `await` in a later microtask, so for it the next turn of the event loop does.
     engine.core.outbox.deliverCalls();
-    if (engine.core.outbox.pending) queueMicrotask(() => engine.deliverPending());
+    if (engine.core.outbox.pending) (asyncStore ? setImmediate : queueMicrotask)(() => engine.deliverPending());
     return engine;
   }
 
