@@ -145,7 +145,10 @@ export async function runPostgresFailover(trials: number): Promise<PostgresFailo
       leader.child.kill('SIGKILL');
       const current = trial;
       const next = await until('the successor', () => leading.find((l) => l.epoch > current.epoch));
-      const first = await until("the successor's first decision", () => current.first);
+      const first = await until("the successor's first decision", () => current.first).catch(async (error: Error) => {
+        const state = await set.query();
+        throw new Error(`${error.message}; trial ${killToFirst.length + 1}, killed epoch ${current.epoch}, successor ${JSON.stringify(next)}; the leader now: ${JSON.stringify(state?.deployments.map((d) => [d.id, d.state, d.counts]))}`);
+      });
       killToGrant.push(next.grantedAt - killedAt);
       restore.push(next.at - next.grantedAt);
       killToFirst.push(first.at - killedAt);
