@@ -132,4 +132,29 @@ describe.skipIf(!POSTGRES_INSTALLED)('§7a replicas on a real PostgreSQL server'
     expect(b.executor.starts.map((s) => [s.node, s.epoch])).toEqual([['n-01', 2], ['n-02', 2]]);
     expect(created).toHaveLength(3);
   });
+
+  it('§7a: a lease that runs out while the standby restores is reported to a listener added as soon as openReplica resolves, and nothing more is called', async () => {
+    const schema = `r${++schemas}`;
+    const a = await replica(schema);
+    a.engine.upsertNodes(nodes(4));
+    a.engine.submit(rolling);
+    await a.engine.committed();
+    await a.engine.close();
+    await a.store.close();
+
+    // The standby re-delivers the two starts in flight; its process stalls past the lease during the first.
+    const stalling = new RecordingExecutor();
+    const start = stalling.start.bind(stalling);
+    stalling.start = (request) => {
+      start(request);
+      if (stalling.starts.length === 1) freeze(1500);
+    };
+    const b = await replica(schema, stalling);
+    const lost: string[] = [];
+    b.engine.on('leadership.lost', (e) => lost.push(e.reason));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lost).toHaveLength(1);
+    expect(b.engine.leadership!.lost).not.toBeNull();
+    expect(stalling.starts.map((s) => s.node)).toEqual(['n-01']);
+  });
 });

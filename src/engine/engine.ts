@@ -129,6 +129,8 @@ export class Engine {
   private broken: Error | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private leader: LeadershipStatus | null = null;
+  /** Inside `resume`: the caller cannot have added a listener yet. */
+  private recovering = false;
 
   /** Use `createEngine`, `openEngine`, `openReplica` or `Engine.restore`. */
   constructor(ports: EnginePorts | ReplicaPorts, options: EngineOptions = {}, asyncStore = false) {
@@ -217,6 +219,7 @@ export class Engine {
     lease?: { leadership: Leadership; grant: LeaseGrant },
   ): Engine {
     const engine = new Engine(ports, options, asyncStore);
+    engine.recovering = true;
     if (lease !== undefined) engine.lead(lease.leadership, lease.grant);
     const state = snapshot === null ? null : asEngineState(snapshot);
     if (state !== null) loadState(engine.core, state);
@@ -236,6 +239,7 @@ export class Engine {
     // `openReplica`'s caller resumes from its `await` in a later microtask, so for it the next turn of the event loop does.
     engine.core.outbox.deliverCalls();
     if (engine.core.outbox.pending) (asyncStore ? setImmediate : queueMicrotask)(() => engine.deliverPending());
+    engine.recovering = false;
     return engine;
   }
 
@@ -249,6 +253,8 @@ export class Engine {
     const lose = (error: Error) => this.loseLeadership(error);
     this.core.outbox.actAs({ isLeader: () => leadership.isLeader(), epoch: grant.epoch, onLost: () => lose(new Error(`the lease of epoch ${grant.epoch} ran out`)) });
     leadership.onLost(lose);
+    // Lost while the store was loading (a long load, a paused process): `onLost` came before anybody listened.
+    if (!leadership.isLeader()) lose(new Error(`the lease of epoch ${grant.epoch} ran out while the replica was restoring`));
   }
 
   private loseLeadership(error: Error): void {
@@ -257,8 +263,11 @@ export class Engine {
     const reason = (error as { reason?: string }).reason ?? 'expired';
     leader.lost = { at: this.clock.now(), reason, message: error.message };
     this.fail(error, false);
-    // Straight to the listeners: nothing may go through the outbox any more.
-    this.emitter.emit('leadership.lost', { at: leader.lost.at, epoch: leader.epoch, holder: leader.holder, reason, message: error.message });
+    // Straight to the listeners: nothing may go through the outbox any more. Lost during the restore, on the
+    // next turn: `openReplica`'s caller adds its listeners when it resolves.
+    const event = { at: leader.lost.at, epoch: leader.epoch, holder: leader.holder, reason, message: error.message };
+    if (this.recovering) setImmediate(() => this.emitter.emit('leadership.lost', event));
+    else this.emitter.emit('leadership.lost', event);
   }
 
   /** The store failed or the lease was lost: nothing held back goes out, no more input is taken. `report`: nobody's call throws it. */
