@@ -34,7 +34,7 @@ const CASES: CaseRun[] = [
   { name: 'monte-carlo', nodes: 1_000, extra: 1_000 },
   // Starts a throwaway PostgreSQL cluster; skipped (one line) when PostgreSQL is not installed.
   { name: 'postgres-store', nodes: 0, extra: 50 },
-  // Two engine replicas, the leader SIGKILLed 50 times: its death to the standby's first decision.
+  // Three engine replicas, the leader SIGKILLed 50 times: its death to the standby's first decision.
   { name: 'postgres-failover', nodes: 0, extra: 50 },
   { name: 'cli-rolling', nodes: 100_000, extra: 3 },
   { name: 'cli-rolling', nodes: 1_000_000, extra: 3 },
@@ -150,9 +150,9 @@ function failoverLines(r: PostgresFailoverResult): string[] {
   const f = (x: PostgresFailoverResult['restore']): string => `p50 ${x.p50_ms} ms, p99 ${x.p99_ms} ms, max ${x.max_ms} ms`;
   const firsts = Object.entries(r.first_decisions).map(([kind, n]) => `${kind} ${n}`).join(', ');
   return [
-    `Engine failover over ${r.trials} SIGKILLed leaders (2 replica processes, lease ${r.lease_ms} ms, renewal ${r.renew_ms} ms, ${r.nodes} nodes, ${r.deployments} rolling deployments):`,
+    `Engine failover over ${r.trials} SIGKILLed leaders (3 replica processes, lease ${r.lease_ms} ms, renewal ${r.renew_ms} ms, ${r.nodes} nodes, ${r.deployments} rolling deployments):`,
     `  kill to the standby's first decision ${f(r.kill_to_first_decision)}`,
-    `  kill to lease granted ${f(r.kill_to_grant)}; restore (grant to acting) ${f(r.restore)}; first decisions: ${firsts}`,
+    `  kill to lease granted ${f(r.kill_to_grant)}; restore (grant to acting) ${f(r.restore)}; first decisions: ${firsts}; decided by a second successor (the first lost its lease in turn): ${r.second_successor}`,
     '',
   ];
 }

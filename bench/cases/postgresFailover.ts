@@ -1,11 +1,12 @@
 /**
  * Failover of the engine's replicas (contract §7a "One leader"): from the
- * leader's death to the standby's first decision. Two replica processes
+ * leader's death to the standby's first decision. Three replica processes
  * (the example's, dist/examples/replicas/replica.js) share a throwaway
  * PostgreSQL database while fake agents (examples/replicas/agents.ts) in this
  * process roll out one version after another; the leader is SIGKILLed at a
- * random moment of its renewal cycle, a fresh replica is started to stand by
- * for the next trial. Per trial, on one wall clock:
+ * random moment of its renewal cycle, and once its successor decided, a fresh
+ * replica is started to stand by (two standbys, so a successor that loses its
+ * lease in turn, on a loaded machine, has one behind it). Per trial, on one wall clock:
  *
  * - kill to grant: the rest of the dead leader's lease, then the standby's acquire;
  * - grant to leading: the restore (load, replay, re-arm timers, re-deliver);
@@ -45,6 +46,8 @@ export interface PostgresFailoverResult {
   kill_to_first_decision: Figures;
   /** How the first decision was made: a re-delivered executor call, or an event. */
   first_decisions: Record<string, number>;
+  /** Trials whose first successor lost the lease in turn before deciding (a loaded machine): the next one decided. */
+  second_successor: number;
 }
 
 function spec(version: number): JobSpec {
@@ -96,7 +99,7 @@ export async function runPostgresFailover(trials: number): Promise<PostgresFailo
   const fleet = Array.from({ length: NODES }, (_, i) => ({ id: `edge-${String(i + 1).padStart(2, '0')}`, labels: { role: 'web' }, connected: true }));
   const agents = new FakeAgents(fleet.map((n) => n.id), async (call, report) => (await set.input(call, report)) !== null, { startDelayMs: 20, reportEveryMs: 100 });
   const standingBy = new Set<ReplicaProcess>();
-  let trial: { epoch: number; first?: { at: number; kind: string } } | null = null;
+  let trial: { epoch: number; first?: { at: number; kind: string; epoch: number } } | null = null;
   set.onMessage((replica, message: FromReplica) => {
     if (message.type === 'standby') standingBy.add(replica);
     if (message.type === 'leading') standingBy.delete(replica);
@@ -105,12 +108,13 @@ export async function runPostgresFailover(trials: number): Promise<PostgresFailo
     // The successor's first act: its epoch is the dead leader's plus at least one.
     if (trial === null || trial.first !== undefined || (message.type !== 'start' && message.type !== 'stop' && message.type !== 'event')) return;
     const epoch = message.type === 'event' ? message.epoch : message.request.epoch;
-    if (epoch !== undefined && epoch > trial.epoch) trial.first = { at: message.at, kind: message.type === 'event' ? message.name : message.type };
+    if (epoch !== undefined && epoch > trial.epoch) trial.first = { at: message.at, kind: message.type === 'event' ? message.name : message.type, epoch };
   });
   const leading: Extract<FromReplica, { type: 'leading' }>[] = [];
   set.onMessage((_, message) => message.type === 'leading' && leading.push(message));
   let spawned = 0;
   const spawn = (): ReplicaProcess => set.spawn(`replica-${++spawned}`);
+  spawn();
   spawn();
   spawn();
 
@@ -136,8 +140,9 @@ export async function runPostgresFailover(trials: number): Promise<PostgresFailo
     const restore: number[] = [];
     const killToFirst: number[] = [];
     const kinds: Record<string, number> = {};
+    let secondSuccessor = 0;
     while (killToFirst.length < trials) {
-      const leader = await until('a leader and a standby', () => standingBy.size > 0 && set.leader);
+      const leader = await until('a leader and two standbys', () => standingBy.size >= 2 && set.leader);
       await sleep(300 + Math.random() * RENEW_MS * 2); // a random moment of its renewal cycle, a rollout under way
       if (set.leader !== leader) continue; // it lost the lease by itself meanwhile
       trial = { epoch: leader.epoch! };
@@ -153,6 +158,7 @@ export async function runPostgresFailover(trials: number): Promise<PostgresFailo
       restore.push(next.at - next.grantedAt);
       killToFirst.push(first.at - killedAt);
       kinds[first.kind] = (kinds[first.kind] ?? 0) + 1;
+      if (first.epoch > current.epoch + 1) secondSuccessor += 1;
       trial = null;
       spawn();
     }
@@ -169,6 +175,7 @@ export async function runPostgresFailover(trials: number): Promise<PostgresFailo
       restore: figures(restore),
       kill_to_first_decision: figures(killToFirst),
       first_decisions: kinds,
+      second_successor: secondSuccessor,
     };
   } finally {
     running = false;
