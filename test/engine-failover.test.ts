@@ -119,7 +119,7 @@ describe.skipIf(!POSTGRES_INSTALLED)('§7a failover torture: three replica proce
       FLEET.map((node) => node.id),
       async (call, report) => (await set.input(call, report)) !== null,
       // A distinct error rate per report (far below max_error_rate) names each one in the journal.
-      { startDelayMs: 30, reportEveryMs: 100, broken, errorRate: () => ++healthTag * 1e-7 },
+      { startDelayMs: 30, reportEveryMs: 50, broken, errorRate: () => ++healthTag * 1e-7 },
     );
 
     // ---- what the replicas say, as it happens ----
@@ -129,6 +129,7 @@ describe.skipIf(!POSTGRES_INSTALLED)('§7a failover torture: three replica proce
     const leading: { replica: string; epoch: number; at: number }[] = [];
     const lost: { replica: string; epoch: number; reason: string; at: number }[] = [];
     const ackedBy = new Map<number, string[]>();
+    let onAck: ((replica: ReplicaProcess) => void) | null = null;
     const nacks: { replica: string; reason: string; at: number }[] = [];
     set.onMessage((replica: ReplicaProcess, message: FromReplica) => {
       switch (message.type) {
@@ -143,6 +144,7 @@ describe.skipIf(!POSTGRES_INSTALLED)('§7a failover torture: three replica proce
         case 'lost':
           return void lost.push({ replica: replica.name, epoch: message.epoch, reason: message.reason, at: message.at });
         case 'ack':
+          onAck?.(replica);
           return void ackedBy.set(message.id, [...(ackedBy.get(message.id) ?? []), replica.name]);
         case 'nack':
           return void nacks.push({ replica: replica.name, reason: message.reason, at: message.at });
@@ -186,6 +188,12 @@ describe.skipIf(!POSTGRES_INSTALLED)('§7a failover torture: three replica proce
         const leader = await until('a new leader', () => set.leader !== undefined && set.leader.epoch! > lastEpoch && set.leader);
         lastEpoch = leader.epoch!;
         await sleep(200 + rand() * 1000);
+        // Right after an acknowledgement, when the next inputs are being committed: an input acknowledged before it was durable would be lost here.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 1000);
+          onAck = (replica) => replica === leader && (clearTimeout(timer), resolve());
+        });
+        onAck = null;
         if (!leader.alive || leader.epoch !== lastEpoch) continue; // it lost the lease by itself meanwhile (a loaded machine): the next leader's turn
         if (fault === 'kill') {
           leader.child.kill('SIGKILL');
