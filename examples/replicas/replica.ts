@@ -64,14 +64,18 @@ process.on('message', (message: ToReplica) => {
   );
 });
 
-process.on('SIGTERM', () => {
+function stop(): void {
+  if (stopping) return;
   stopping = true;
   void (async () => {
     await engine?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
     process.exit(0);
   })();
-});
+}
+process.on('SIGTERM', stop);
+// The parent (the agents' side) is gone: nobody to act for.
+process.on('disconnect', stop);
 
 // A replica's life: stand by, lead until the lease is lost, stand by again.
 while (!stopping) {
