@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAgents } from '../examples/replicas/agents.js';
 import { wallNow, type FromReplica, type ToReplica } from '../examples/replicas/protocol.js';
 import { ReplicaSet, type ReplicaProcess } from '../examples/replicas/replicaSet.js';
-import { isAtRest, isTerminal, MemoryStore, openEngine, RealClock, type DeploymentStatus, type ExecutionRequest } from '../src/engine/index.js';
+import { isAtRest, MemoryStore, openEngine, RealClock, type DeploymentStatus, type ExecutionRequest } from '../src/engine/index.js';
 import { PostgresObserver } from '../src/engine/store/postgresObserver.js';
 import { PostgresStore } from '../src/engine/store/postgresStore.js';
 import { JOB, jobSpec, nodes } from './support/engineFixture.js';
