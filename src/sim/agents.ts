@@ -5,8 +5,12 @@
  *
  * One execution per node at a time (a new start replaces the old one, as on a
  * real node) and at most one pending timer per node, so a report costs O(1).
- * Measured on 1,000,000 nodes: ~205 bytes a node, ~375 with an execution
- * running (its timer and id included).
+ * A node's slot is made when the engine first starts it (or its connection
+ * changes): loading a million-node fleet costs an index and a reference a
+ * node, and each slot is made hot, next to the others of its rollout window,
+ * instead of a million cold objects made at load. Measured on 1,000,000
+ * nodes: ~205 bytes a slot, ~375 with an execution running (its timer and id
+ * included).
  *
  * What an execution reports (draws from the execution's stream, see prng.ts):
  * - update of a pipeline: after the start delay, `started` and a first health
@@ -97,7 +101,12 @@ interface AgentNode {
 }
 
 export class SimulatedAgents implements Executor {
-  private readonly nodes = new Map<string, AgentNode>();
+  /** Every node added, by id: its dense index into `added` and `slots`. */
+  private readonly indexes = new Map<string, number>();
+  /** The node as added, by index (until its slot exists, the slot's `node` after). */
+  private readonly added: FleetNode[] = [];
+  /** A node's first slot, made when first needed (`slotAt`). */
+  private readonly slots: (AgentNode | undefined)[] = [];
   private sink: ReportSink | null = null;
   /**
    * While true, every update starts at once and passes: used to put `previous`
@@ -128,30 +137,50 @@ export class SimulatedAgents implements Executor {
    * index, executions and draws, with the new labels and connection.
    */
   addNode(node: FleetNode): number {
-    const known = this.nodes.get(node.id);
-    if (known !== undefined) {
+    const index = this.indexes.get(node.id);
+    if (index !== undefined) {
+      const known = this.slotAt(index);
       known.node = node;
       known.behavior = this.behaviorOf(node);
       for (const slot of known.others ?? []) slot.node = node;
       this.setConnected(node.id, node.connected);
-      return known.index;
+      return index;
     }
-    const index = this.nodes.size;
-    this.nodes.set(node.id, newSlot(node, index, nodeStreamKey(this.seed, node.id), this.behaviorOf(node)));
-    return index;
+    const fresh = this.added.length;
+    this.indexes.set(node.id, fresh);
+    this.added.push(node);
+    this.slots.push(undefined);
+    return fresh;
   }
 
   /** The dense index of a node added with `addNode`, -1 for an unknown id. */
   indexOf(id: string): number {
-    return this.nodes.get(id)?.index ?? -1;
+    return this.indexes.get(id) ?? -1;
   }
 
   has(id: string): boolean {
-    return this.nodes.has(id);
+    return this.indexes.has(id);
+  }
+
+  /** A node's first slot; undefined for an unknown id. */
+  private slot(id: string): AgentNode | undefined {
+    const index = this.indexes.get(id);
+    return index === undefined ? undefined : this.slotAt(index);
+  }
+
+  /** The slot as it would have been made when the node was added: nothing about the node changed since (a change makes it first). */
+  private slotAt(index: number): AgentNode {
+    let slot = this.slots[index];
+    if (slot === undefined) {
+      const node = this.added[index]!;
+      slot = newSlot(node, index, nodeStreamKey(this.seed, node.id), this.behaviorOf(node));
+      this.slots[index] = slot;
+    }
+    return slot;
   }
 
   setConnected(id: string, connected: boolean): void {
-    const node = this.nodes.get(id);
+    const node = this.slot(id);
     if (node === undefined) return;
     this.setSlotConnected(node, connected);
     for (const slot of node.others ?? []) this.setSlotConnected(slot, connected);
@@ -215,7 +244,7 @@ export class SimulatedAgents implements Executor {
    * keeps running, so a repeated start of it stays idempotent.
    */
   judged(id: string, version: number, deployment?: string): void {
-    const primary = this.nodes.get(id);
+    const primary = this.slot(id);
     if (primary === undefined) return;
     const node = deployment === undefined || primary.deployment === deployment ? primary : primary.others?.find((slot) => slot.deployment === deployment);
     if (node === undefined || node.version !== version || node.revert) return;
@@ -231,7 +260,7 @@ export class SimulatedAgents implements Executor {
 
   /** The slot running `job` on the node (the node's first slot when `job` is not given); `create`: make one for a new job. */
   private slotOf(id: string, job: string | undefined, create: boolean): AgentNode | undefined {
-    const node = this.nodes.get(id);
+    const node = this.slot(id);
     if (node === undefined) {
       if (create) throw new Error(`the engine started an execution on ${id}, a node the simulator does not know`);
       return undefined;
