@@ -36,8 +36,10 @@ const labelsArb = fc.oneof(
 const nodeFields = {
   id: field(fc.constantFrom('n1', 'edge-001')),
   // Frozen like a generated fleet's (null prototype) or a caller's own (plain), or as given.
-  labels: fc.tuple(labelsArb, fc.constantFrom('plain', 'null-prototype', 'as given')).map(([labels, how]) => {
+  labels: fc.tuple(labelsArb, fc.constantFrom('plain', 'null-prototype', 'getter', 'as given')).map(([labels, how]) => {
     if (how === 'as given' || typeof labels !== 'object' || labels === null) return labels;
+    // A frozen getter may answer differently later: never kept.
+    if (how === 'getter') return Object.freeze(Object.defineProperty({ ...labels }, 'zone', { get: () => 'a', enumerable: true }));
     return Object.freeze(how === 'plain' ? labels : Object.assign(Object.create(null) as object, labels));
   }),
   connected: field(fc.boolean()),
@@ -109,7 +111,10 @@ describe('§7a engine input checks', () => {
           expect(got).toEqual({ ok: true, value: expected.data });
           const labels = (got as { value: { labels: object } }).value.labels;
           const given = (node as { labels: object }).labels;
-          if (labels === given) counts.shared++;
+          if (labels === given) {
+            counts.shared++;
+            expect(Object.values(Object.getOwnPropertyDescriptors(given)).every((property) => 'value' in property)).toBe(true);
+          }
           // A labels object the caller could still change is never kept.
           if (!Object.isFrozen(given)) expect(labels).not.toBe(given);
         } else {

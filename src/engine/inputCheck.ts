@@ -88,13 +88,23 @@ function wellFormedNode(n: unknown): FleetNode | null {
   return { id, labels, connected };
 }
 
+/** Frozen labels objects found well formed: frozen, nothing about them can change, so the answer holds (a fleet shares a few). */
+const wellFormedFrozenLabels = new WeakSet<object>();
+
 function isFrozenLabels(labels: unknown): labels is Record<string, string> {
-  if (typeof labels !== 'object' || labels === null || !Object.isFrozen(labels)) return false;
+  if (typeof labels !== 'object' || labels === null) return false;
+  if (wellFormedFrozenLabels.has(labels)) return true;
+  if (!Object.isFrozen(labels)) return false;
   const proto = Object.getPrototypeOf(labels);
   if (proto !== Object.prototype && proto !== null) return false;
   if (Object.getOwnPropertySymbols(labels).length > 0 || Object.hasOwn(labels, '__proto__')) return false;
-  for (const key in labels) if (typeof (labels as Record<string, unknown>)[key] !== 'string') return false;
-  return Object.keys(labels).length === Object.getOwnPropertyNames(labels).length;
+  // Data properties only: a getter could answer differently later.
+  for (const key of Object.getOwnPropertyNames(labels)) {
+    const property = Object.getOwnPropertyDescriptor(labels, key)!;
+    if (!property.enumerable || typeof property.value !== 'string') return false;
+  }
+  wellFormedFrozenLabels.add(labels);
+  return true;
 }
 
 export function checkNode(node: unknown, input = 'upsertNode'): FleetNode {
