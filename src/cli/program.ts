@@ -176,6 +176,27 @@ Examples:
     });
 
   program
+    .command('replay')
+    .summary('replay a recorded rollout under another policy')
+    .description(
+      'Take what the nodes did in a rollout recorded in an engine\'s store (each node relative to its own start) and run it again under another policy; print both outcomes side by side. Nodes the recording never started get a behavior drawn from those it did.',
+    )
+    .argument('<recording>', 'the SQLite store of the engine that ran the rollout')
+    .requiredOption('--policy <file>', 'a JobSpec of the same job, or a deployment block merged onto the recorded one')
+    .option('--job <name>', 'the job to replay when the recording holds several (namespace/name; a bare name means the default namespace)')
+    .option('--deployment <id>', 'the deployment to replay (default: the job\'s latest)')
+    .option('--seed <n>', 'seed of the behaviors drawn for nodes the recording never started (default 1)', integer('--seed', 0))
+    .option('--json', 'print both outcomes and the replay\'s assumptions as JSON')
+    .addHelpText('after', '\nExample:\n  $ node dist/examples/orchestrator.js rollout.db\n  $ fleet-rollout replay rollout.db --policy examples/jobs/log-processor-rolling.yaml')
+    .action(async (recording: string, options: { policy: string; job?: string; deployment?: string; seed?: number; json?: boolean }) => {
+      const { replayCommand } = await import('./commands/replay.js');
+      const print = await import('./print/replay.js');
+      const outcome = await replayCommand({ recording, policy: options.policy, job: options.job, deployment: options.deployment, seed: options.seed }, io);
+      io.stdout.write(options.json ? print.replayJson(outcome) : print.replayReport(outcome, colorsFor(io.stdout, io.env)));
+      exitWith(ExitCode.Ok);
+    });
+
+  program
     .command('tune')
     .summary('find the fastest policy within risk budgets')
     .description('Search deployment policies for the fastest one that meets every risk budget, on the same random draws, on all cores.')

@@ -278,8 +278,9 @@ export class SimulatedAgents implements Executor {
     node.crashes = node.revert ? script.revert === 'fails' : script.crash === 'at_start';
     node.failing = false;
     node.run = { script, startedAt: this.clock.now(), crashAt: Infinity, doneAt: Infinity, reportAt: Infinity, judged: false };
-    if (script.silent || (node.revert && script.revert === 'hangs')) return;
-    this.schedule(node, FIRST_REPORT, this.drawDelay(node));
+    const revertDelay = node.revert ? script.revert_delay : undefined;
+    if (node.revert ? script.revert === 'hangs' || (script.silent && revertDelay === undefined) : script.silent) return;
+    this.schedule(node, FIRST_REPORT, revertDelay ?? this.drawDelay(node));
   }
 
   private draw(node: AgentNode): number {

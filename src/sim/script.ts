@@ -27,6 +27,8 @@ export interface ExecutionScript {
   completion: 'succeeded' | 'failed';
   /** A revert of this execution's version: the old one comes back, never reports, or fails to start. */
   revert: 'confirms' | 'hangs' | 'fails';
+  /** A revert's start request to its report (a recorded one, see recordedBehavior.ts); absent: the start delay, and a silent node's revert hangs too. */
+  revert_delay?: number;
 }
 
 /** Whether a health report `since` ms after the start request passes. */
