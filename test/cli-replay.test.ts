@@ -247,6 +247,32 @@ describe('§8 replay: bad input exits 2 naming the file and the field, never a s
     expect(chosen.stderr).toContain('no node reported anything');
   });
 
+  it('§7a a store the engine compacted on a restart no longer holds the reports: said so, with how to record', async () => {
+    const file = join(temp.dir, 'restarted.db');
+    const session = (steps: (engine: ReturnType<typeof openEngine>) => void): void => {
+      const store = new SqliteStore(file, { synchronous: 'normal' });
+      const engine = openEngine({ executor: new RecordingExecutor(), clock: new VirtualClock(1_700_000_000_000), store });
+      steps(engine);
+      engine.dispose();
+      store.close();
+    };
+    session((engine) => {
+      for (const node of fleet(2)) engine.upsertNode(node);
+      engine.submit(spec({ config: { image: 1 }, deployment: { strategy: 'immediate' } }));
+    });
+    session(() => {}); // reopening compacts the journal into a snapshot
+    const policy = policyFile('ok4', { max_parallel: 3 });
+    const gone = await replay(file, '--policy', policy);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toContain('restarted.db: holds default/web#1 only in its snapshot');
+    expect(gone.stderr).toContain('compactEvery: Infinity');
+    // A version submitted after the restart is in the journal, but the one it replaces is only in the snapshot.
+    session((engine) => void engine.submit(spec({ config: { image: 2 }, deployment: { strategy: 'immediate' } })));
+    const previous = await replay(file, '--policy', policy);
+    expect(previous.code).toBe(2);
+    expect(previous.stderr).toContain('does not hold the spec of default/web v1');
+  });
+
   it('§2 an invalid B.yaml names its file and field; a missing one, a policy of another job', () => {
     const bad = temp.file('bad.yaml', 'strategy: rolling\nhealth_check: { deadline: soon }\n');
     expectCleanFailure(runCompiled(main, ['replay', good, '--policy', bad]), 2, 'bad.yaml', 'health_check.deadline');

@@ -187,7 +187,7 @@ Examples:
     .option('--deployment <id>', 'the deployment to replay (default: the job\'s latest)')
     .option('--seed <n>', 'seed of the behaviors drawn for nodes the recording never started (default 1)', integer('--seed', 0))
     .option('--json', 'print both outcomes and the replay\'s assumptions as JSON')
-    .addHelpText('after', '\nExample:\n  $ node dist/examples/orchestrator.js rollout.db\n  $ fleet-rollout replay rollout.db --policy examples/jobs/log-processor-rolling.yaml')
+    .addHelpText('after', '\nExample (rolling.yaml a deployment block, e.g. "strategy: rolling" and "max_parallel: 10"):\n  $ node dist/examples/orchestrator.js rollout.db\n  $ fleet-rollout replay rollout.db --policy rolling.yaml')
     .action(async (recording: string, options: { policy: string; job?: string; deployment?: string; seed?: number; json?: boolean }) => {
       const { replayCommand } = await import('./commands/replay.js');
       const print = await import('./print/replay.js');

@@ -83,17 +83,28 @@ export interface ReplayComparison {
 /** The deployment to replay: `deployment` by id, else the latest of `job`, else the latest when the recording has one job. */
 export function chooseDeployment(recording: Recording, choice: { job?: string; deployment?: string }): RecordedDeployment {
   const all = recording.deployments;
-  if (all.length === 0) throw new RecordingError('holds no deployment: the journal has no submission (or the store was compacted after it)');
+  const job = choice.job === undefined ? undefined : choice.job.includes('/') ? choice.job : `default/${choice.job}`;
+  const gone = recording.compacted.filter((d) => (choice.deployment === undefined ? job === undefined || d.job === job : d.id === choice.deployment));
+  const compactedMessage = (ids: string[]): string =>
+    `holds ${ids.join(', ')} only in its snapshot: the engine compacted the journal (it does on every restart and every compactEvery inputs, 10,000 by default), so what the nodes reported is gone; ` +
+    'to record a rollout for replay, open the engine with { compactEvery: Infinity } and keep it running until the rollout ends';
+  if (all.length === 0) {
+    if (gone.length > 0) throw new RecordingError(compactedMessage(gone.map((d) => d.id)));
+    throw new RecordingError('holds no deployment: no job was submitted to the engine that wrote it');
+  }
   if (choice.deployment !== undefined) {
     const found = all.find((d) => d.id === choice.deployment);
-    if (found === undefined) throw new RecordingError(`has no deployment ${choice.deployment}; it has ${all.map((d) => d.id).join(', ')}`);
-    return found;
+    if (found !== undefined) return found;
+    if (gone.length > 0) throw new RecordingError(compactedMessage(gone.map((d) => d.id)));
+    throw new RecordingError(`has no deployment ${choice.deployment}; it has ${all.map((d) => d.id).join(', ')}`);
   }
   const jobs = [...new Set(all.map((d) => d.job))];
-  const job = choice.job === undefined ? undefined : choice.job.includes('/') ? choice.job : `default/${choice.job}`;
   if (job === undefined && jobs.length > 1) throw new RecordingError(`holds several jobs (${jobs.join(', ')}): choose one with --job NAME`);
   const ofJob = all.filter((d) => d.job === (job ?? jobs[0]));
-  if (ofJob.length === 0) throw new RecordingError(`has no deployment of job ${job}; jobs in it: ${jobs.join(', ')}`);
+  if (ofJob.length === 0) {
+    if (gone.length > 0) throw new RecordingError(compactedMessage(gone.map((d) => d.id)));
+    throw new RecordingError(`has no deployment of job ${job}; jobs in it: ${jobs.join(', ')}`);
+  }
   return ofJob.at(-1)!;
 }
 

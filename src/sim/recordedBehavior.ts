@@ -17,7 +17,9 @@
  *   one interval late: `regular` is then false;
  * - crash, silence, the end of a run-to-completion job, and the revert (its
  *   delay and whether the old version came back) as recorded.
- * After the last recorded report the node is assumed to go on as it last did.
+ * After the last recorded report the node is assumed to go on as it last did;
+ * a revert the recording never saw comes back after the start delay (a
+ * silent node's reports nothing, as a silent agent does).
  */
 import type { Behavior } from './behavior.js';
 import type { RecordedExecution, RecordedReport } from './recordingPlayback.js';

@@ -69,6 +69,8 @@ export interface RecordedDeployment {
 export interface Recording {
   /** Clock ms of the last journal entry. */
   endsAt: number;
+  /** Deployments created before the journal begins (known from the snapshot only): their reports are gone. */
+  compacted: Array<{ id: string; job: string }>;
   /** The engine's timers as they fired in the recording: a real clock fires them late, a replay on time. */
   timers: { fired: number; late: number; max_late_ms: number };
   deployments: RecordedDeployment[];
@@ -93,6 +95,7 @@ export function playRecording(history: { snapshot: EngineSnapshot | null; journa
   };
   const executor = new RecordingExecutor(clock);
   const engine = openEngine({ clock, executor, store }, { compactEvery: Number.MAX_SAFE_INTEGER, heartbeatMs: 0 });
+  const compacted = engine.deployments().map((d) => ({ id: d.id, job: d.job }));
   const fleet = new Map<string, FleetNode>(engine.nodes().map((n) => [n.id, { id: n.id, labels: { ...n.labels }, connected: n.connected }]));
   const logs = watchDeployments(engine);
   const tally = new NodeTally(engine, executor, fleet.size);
@@ -149,7 +152,7 @@ export function playRecording(history: { snapshot: EngineSnapshot | null; journa
     };
   });
   engine.dispose();
-  return { endsAt, timers, deployments, executions: executor.executions };
+  return { endsAt, compacted, timers, deployments, executions: executor.executions };
 }
 
 /** A deployment's inputs after its creation that a scenario can replay (or says it cannot). */
@@ -318,10 +321,11 @@ class RecordingExecutor implements Executor {
 /**
  * The playback's clock: time is set to each journal entry's instant, and a
  * timer fires only when the journal says one fired (`fireDue`): the one due
- * first, as a real clock fires overdue timers in due order.
+ * first, as a real clock fires overdue timers in due order. A binary heap by
+ * (due, scheduling order); cancelled timers are dropped when they reach the top.
  */
 class JournalClock implements Clock {
-  private timers: Array<{ at: number; seq: number; fire: (() => void) | null }> = [];
+  private readonly heap: Timer[] = [];
   private seq = 0;
 
   constructor(private current: number) {}
@@ -331,28 +335,62 @@ class JournalClock implements Clock {
   }
 
   schedule(at: number, fire: () => void): TimerHandle {
-    const timer = { at, seq: this.seq++, fire };
-    this.timers.push(timer);
+    const timer: Timer = { at, seq: this.seq++, fire };
+    const heap = this.heap;
+    heap.push(timer);
+    for (let i = heap.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
     return timer;
   }
 
   cancel(handle: TimerHandle): void {
-    (handle as { fire: (() => void) | null }).fire = null;
+    (handle as Timer).fire = null;
   }
 
   setTime(at: number): void {
     if (at > this.current) this.current = at;
   }
 
-  /** Fires the live timer due first (ties: scheduling order), if one is due by now; returns how late it fired (ms). */
+  /** Fires the live timer due first, if it is due by now; returns how late it fired (ms). */
   fireDue(): number {
-    this.timers = this.timers.filter((timer) => timer.fire !== null);
-    let first: (typeof this.timers)[number] | undefined;
-    for (const timer of this.timers) if (timer.at <= this.current && (first === undefined || timer.at < first.at || (timer.at === first.at && timer.seq < first.seq))) first = timer;
-    if (first === undefined) return 0;
+    while (this.heap.length > 0 && this.heap[0]!.fire === null) this.pop();
+    const first = this.heap[0];
+    if (first === undefined || first.at > this.current) return 0;
+    this.pop();
     const fire = first.fire!;
     first.fire = null;
     fire();
     return this.current - first.at;
   }
+
+  private pop(): void {
+    const heap = this.heap;
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    heap[0] = last;
+    for (let i = 0; ; ) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let least = i;
+      if (left < heap.length && before(heap[left]!, heap[least]!)) least = left;
+      if (right < heap.length && before(heap[right]!, heap[least]!)) least = right;
+      if (least === i) return;
+      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
+      i = least;
+    }
+  }
+}
+
+interface Timer {
+  at: number;
+  seq: number;
+  fire: (() => void) | null;
+}
+
+function before(a: Timer, b: Timer): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }

@@ -48,7 +48,7 @@ export function replayReport(outcome: ReplayOutcome, colors: Colors): string {
   lines.push(
     c.own_differences.length === 0
       ? colors.green('The recording\'s own policy, replayed with these behaviors, reproduces the recorded outcome exactly.')
-      : colors.yellow(`The recording's own policy, replayed with these behaviors, differs from the recording in: ${c.own_differences.join(', ')} (see --json).`),
+      : colors.yellow(`The recording's own policy, replayed with these behaviors, differs from the recording in ${c.own_differences.map((key) => `${key} (${show(c.recorded[key])} recorded, ${show(c.own[key])} replayed)`).join(', ')}.`),
   );
   if (c.own_differences.length > 0 && c.recorded_timers.late > 0) {
     const t = c.recorded_timers;
@@ -64,6 +64,10 @@ function behaviorLine(b: BehaviorCounts, seed: number): string {
   if (b.drawn > 0) parts.push(`${b.drawn} drawn (seed ${seed}) from the behaviors of ${count(b.observed, 'recorded node')}: the recording never started them, or stopped them before they reported`);
   if (b.irregular > 0) parts.push(`${b.irregular} reported at irregular intervals and replay on their median interval (a change of health up to one interval late)`);
   return `${parts.join('; ')}.`;
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? safeText(value) : JSON.stringify(value);
 }
 
 function seconds(value: number | null): string {
