@@ -70,7 +70,7 @@ export interface ReplayComparison {
   /** The recording's policy replayed with the extracted behaviors. */
   own: Figures;
   /** Figures where `own` differs from `recorded`; empty when the replay reproduces the recording. */
-  own_differences: string[];
+  own_differences: Array<(typeof FIGURES)[number]>;
   counterfactual: Figures;
   own_behaviors: BehaviorCounts;
   behaviors: BehaviorCounts;
