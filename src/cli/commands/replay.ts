@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { sameSpec } from '../../engine/index.js';
 import { SqliteStoreReader, StoreFileError } from '../../engine/store/sqliteStore.js';
 import { chooseDeployment, compareWithRecording, recordedSpec, type ReplayComparison } from '../../sim/counterfactual.js';
-import { policyJob } from '../../sim/policy.js';
+import { pasteableDeployment, policyJob } from '../../sim/policy.js';
 import { playRecording, RecordingError, type Recording } from '../../sim/recordingPlayback.js';
 import { ScenarioRunError } from '../../sim/run.js';
 import { parseDocument } from '../../spec/index.js';
@@ -90,7 +90,8 @@ async function readReplayPolicy(file: string, own: JobSpec, previous: JobSpec | 
   const input = await readInput(file, JOBSPEC_INPUT, io);
   const document = parseDocument(input.bytes, input.source);
   if (!document.ok) throw new InputError(input.source, [document.problem]);
-  const load = policyJob(document.value, own);
+  // Onto the fields the recorded strategy uses: a normalized spec carries them all, and a block would be warned about the others.
+  const load = policyJob(document.value, { ...own, deployment: pasteableDeployment(own) as unknown as JobSpec['deployment'] });
   if (load.warnings.length > 0) io.stderr.write(`${load.warnings.map((problem) => formatProblem(input.source, problem)).join('\n')}\n`);
   if (!load.ok) throw new InputError(input.source, load.errors.map((problem) => ({ ...problem, message: problem.message.replace('the scenario rolls out', 'the recording rolls out') })));
   if (previous !== null && sameSpec(previous, load.job)) {
