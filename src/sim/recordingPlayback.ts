@@ -142,8 +142,12 @@ export function playRecording(history: { snapshot: EngineSnapshot | null; journa
   const deployments = created.map((d): RecordedDeployment => {
     const log = logs.get(d.id)!;
     const versions = specs.get(d.job);
+    // Commands and submissions after the deployment ended were about later ones; the fleet's changes stay facts of the fleet.
+    const endedAt = isTerminal(log.state) ? log.stateAt : Infinity;
+    const events = d.events.filter((event) => event.at <= endedAt || event.type === 'join' || event.type === 'connect' || event.type === 'disconnect');
     return {
       ...d,
+      events,
       spec: versions?.get(d.version) ?? null,
       fromSpec: d.fromVersion === null ? null : (versions?.get(d.fromVersion) ?? null),
       outcome: recordedOutcome(engine, log, [...logs.values()].filter((other) => other !== log && other.createdAt >= log.createdAt), tally, endsAt),
@@ -161,9 +165,9 @@ function recordEvent(deployment: { job: string; events: RecordedEvent[] }, at: n
   switch (input.type) {
     case 'node.upsert': {
       const known = fleet.get(input.node.id);
-      if (known === undefined) events.push({ at, type: 'join', node: copyNode(input.node) });
-      else if (known.connected !== input.node.connected) events.push({ at, type: input.node.connected ? 'connect' : 'disconnect', node: input.node.id });
-      else events.push({ at, type: 'unplayable', input: input.type, what: `${input.node.id} relabeled` });
+      if (known === undefined) return void events.push({ at, type: 'join', node: copyNode(input.node) });
+      if (known.connected !== input.node.connected) events.push({ at, type: input.node.connected ? 'connect' : 'disconnect', node: input.node.id });
+      if (JSON.stringify(known.labels) !== JSON.stringify(input.node.labels)) events.push({ at, type: 'unplayable', input: input.type, what: `${input.node.id} relabeled` });
       return;
     }
     case 'node.connected':
