@@ -35,7 +35,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 
 function buildProgram(io: CliIO, exitWith: (code: number) => void): Command {
   const program = new Command('fleet-rollout')
-    .description('Plan, rehearse and follow rollouts of jobs to fleets of edge nodes.')
+    .description('Plan, rehearse, follow and replay rollouts of jobs to fleets of edge nodes.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .helpCommand('help [command]', 'show help for a command')
