@@ -217,6 +217,19 @@ describe('§8 nodes the recording never started get a behavior drawn from those 
   });
 });
 
+describe('§8 replay says what a scenario cannot play', () => {
+  it('§7 a node removed mid-rollout is listed as not replayed, and the own-policy check shows what that changes', async () => {
+    const own = spec({ config: { image: 2 }, deployment: { strategy: 'rolling', max_parallel: 2, health_check: { deadline: '30s', min_healthy_time: '5s' } } });
+    const { file } = record('removal', { nodes: fleet(4), previous: PREVIOUS, spec: own, behaviors: {}, removals: [{ at: 3, node: 'edge-02' }] });
+    const policy = policyFile('same-removal', { max_parallel: 2 });
+    const out = await replayJson(file, '--policy', policy);
+    expect(out.not_replayed).toEqual([{ t: 3, what: 'edge-02 removed' }]);
+    expect(out.own_policy.reproduces_recording).toBe(false);
+    const text = await replay(file, '--policy', policy);
+    expect(text.stdout).toContain('Not replayed: edge-02 removed at 3s');
+  });
+});
+
 describe('§8 replay: bad input exits 2 naming the file and the field, never a stack trace', () => {
   let main: string;
   let good: string;

@@ -43,7 +43,7 @@ export type RecordedEvent = { at: number } & (
   | { type: 'promote' | 'pause' | 'resume' | 'abort'; job: string }
   | { type: 'submit'; spec: JobSpec }
   /** Inputs a scenario cannot play (node removal, relabeling, a rollback command): listed, not replayed. */
-  | { type: 'unplayable'; input: EngineInput['type']; what: string }
+  | { type: 'unplayable'; what: string }
 );
 
 export interface RecordedDeployment {
@@ -167,19 +167,19 @@ function recordEvent(deployment: { job: string; events: RecordedEvent[] }, at: n
       const known = fleet.get(input.node.id);
       if (known === undefined) return void events.push({ at, type: 'join', node: copyNode(input.node) });
       if (known.connected !== input.node.connected) events.push({ at, type: input.node.connected ? 'connect' : 'disconnect', node: input.node.id });
-      if (JSON.stringify(known.labels) !== JSON.stringify(input.node.labels)) events.push({ at, type: 'unplayable', input: input.type, what: `${input.node.id} relabeled` });
+      if (JSON.stringify(known.labels) !== JSON.stringify(input.node.labels)) events.push({ at, type: 'unplayable', what: `${input.node.id} relabeled` });
       return;
     }
     case 'node.connected':
       if (fleet.get(input.node)?.connected !== input.connected) events.push({ at, type: input.connected ? 'connect' : 'disconnect', node: input.node });
       return;
     case 'node.remove':
-      events.push({ at, type: 'unplayable', input: input.type, what: `${input.node} removed` });
+      events.push({ at, type: 'unplayable', what: `${input.node} removed` });
       return;
     case 'command': {
       const command = input.command;
       if (command.job !== deployment.job) return;
-      if (command.type === 'rollback') events.push({ at, type: 'unplayable', input: input.type, what: 'rollback command' });
+      if (command.type === 'rollback') events.push({ at, type: 'unplayable', what: 'rollback command' });
       else events.push({ at, type: command.type, job: command.job });
       return;
     }
