@@ -9,17 +9,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { openEngine, VirtualClock, type DeploymentStatus, type JournalEntry } from '../src/engine/index.js';
 import { SqliteStore } from '../src/engine/store/sqliteStore.js';
 import type { FleetNode } from '../src/selector/types.js';
-import { FIGURES } from '../src/sim/counterfactual.js';
+import { chooseDeployment, FIGURES, recordedSpec, replayUnder } from '../src/sim/counterfactual.js';
+import { playRecording, RecordingError } from '../src/sim/recordingPlayback.js';
+import type { SimResult } from '../src/sim/result.js';
 import type { JobSpec } from '../src/spec/types.js';
 import { validateJobSpec } from '../src/spec/index.js';
-import { createHarness } from '../src/testing/index.js';
+import { createHarness, rolloutScenarioArb } from '../src/testing/index.js';
 import { buildCli, expectCleanFailure, memoryIO, runCompiled, tempDir } from './cli-harness.js';
 import { recordRollout, type RecordedBehavior, type RecordingPlan } from './fixtures/replay/recordRollout.js';
+import { recordScenario } from './fixtures/replay/recordScenario.js';
 import { RecordingExecutor } from './support/engineFixture.js';
 
 const temp = tempDir();
@@ -145,6 +149,34 @@ describe('§8 a rollout recorded on a real clock (examples/orchestrator.ts, its 
   });
 });
 
+describe('§8 property: a recorded rollout replayed under its own policy should always give the recorded outcome', () => {
+  it('§4 §5 §6 §7 over generated fleets, policies, node behaviors and operator and fleet events', () => {
+    const outcomes: Record<string, number> = {};
+    fc.assert(
+      fc.property(rolloutScenarioArb({ maxNodes: 6, kinds: ['pause', 'resume', 'promote', 'abort', 'submit', 'disconnect', 'connect', 'join'] }), (scenario) => {
+        const { history, deployment } = recordScenario(scenario);
+        const recording = playRecording(history);
+        const recorded = chooseDeployment(recording, { deployment });
+        let label = recorded.outcome.outcome as string;
+        try {
+          const own = replayUnder(recording, recorded, recordedSpec(recorded), { seed: 1, ownPolicy: true });
+          const figures = (r: SimResult) => Object.fromEntries(FIGURES.map((key) => [key, r[key]]));
+          expect(figures(own.result)).toEqual(figures(recorded.outcome));
+          if (own.behaviors.drawn > 0) label += ', some drawn';
+        } catch (error) {
+          // No node reported anything (nothing targeted, every node silent): nothing to replay, which replay says (bad input).
+          if (!(error instanceof RecordingError)) throw error;
+          label = 'not replayable: no node reported';
+        }
+        outcomes[label] = (outcomes[label] ?? 0) + 1;
+      }),
+      { numRuns: 150 },
+    );
+    console.log('§8 replay property outcomes:', outcomes);
+    for (const outcome of ['completed', 'rolled_back', 'canceled']) expect(Object.keys(outcomes).some((label) => label.startsWith(outcome)), outcome).toBe(true);
+  });
+});
+
 /**
  * A direct simulation of `policy` in the harness: the same fleet, the
  * previous version in place, every node scripted with the behavior the
@@ -267,17 +299,20 @@ describe('§8 replay: bad input exits 2 naming the file and the field, never a s
     const engine = openEngine({ executor: new RecordingExecutor(), clock: new VirtualClock(1_700_000_000_000), store });
     for (const node of fleet(2)) engine.upsertNode(node);
     engine.submit(spec({ name: 'web', deployment: { strategy: 'immediate' } }));
-    engine.submit(spec({ name: 'api', deployment: { strategy: 'immediate' } }));
+    engine.submit(spec({ name: 'api', deployment: { strategy: 'immediate' }, selector: { match_labels: { region: 'mars' } } }));
     engine.dispose();
     store.close();
     const policy = policyFile('ok3', { max_parallel: 3 });
     expectCleanFailure(runCompiled(main, ['replay', file, '--policy', policy]), 2, 'two-jobs.db', 'several jobs', 'default/web', 'default/api', '--job NAME');
     expectCleanFailure(runCompiled(main, ['replay', file, '--policy', policy, '--job', 'db']), 2, 'two-jobs.db', 'no deployment of job default/db');
     expectCleanFailure(runCompiled(main, ['replay', file, '--policy', policy, '--deployment', 'x#9']), 2, 'two-jobs.db', 'no deployment x#9');
-    // Chosen, the job replays (its nodes never reported: nothing to replay, said so).
+    // Chosen, a job whose deployment never started a node (its selector matches none) has nothing to replay: said so.
     const chosen = await replay(file, '--policy', policy, '--job', 'api');
     expect(chosen.code).toBe(2);
-    expect(chosen.stderr).toContain('no node reported anything');
+    expect(chosen.stderr).toContain('default/api#2: none of its nodes ran long enough to show what it does');
+    // The other job's nodes started and never reported for as long as the recording lasted: silent, and replayed.
+    const web = await replayJson(file, '--policy', policy, '--job', 'web');
+    expect(web.own_policy.reproduces_recording).toBe(true);
   });
 
   it('§7a a store the engine compacted on a restart no longer holds the reports: said so, with how to record', async () => {
@@ -292,6 +327,7 @@ describe('§8 replay: bad input exits 2 naming the file and the field, never a s
     session((engine) => {
       for (const node of fleet(2)) engine.upsertNode(node);
       engine.submit(spec({ config: { image: 1 }, deployment: { strategy: 'immediate' } }));
+      for (const node of fleet(2)) engine.reportExecution({ node: node.id, job: 'default/web', version: 1, status: 'started' }); // v1 completes
     });
     session(() => {}); // reopening compacts the journal into a snapshot
     const policy = policyFile('ok4', { max_parallel: 3 });
@@ -299,11 +335,11 @@ describe('§8 replay: bad input exits 2 naming the file and the field, never a s
     expect(gone.code).toBe(2);
     expect(gone.stderr).toContain('restarted.db: holds default/web#1 only in its snapshot');
     expect(gone.stderr).toContain('compactEvery: Infinity');
-    // A version submitted after the restart is in the journal, but the one it replaces is only in the snapshot.
+    // A version submitted after the restart is in the journal, but the completed one it would roll back to is only in the snapshot.
     session((engine) => void engine.submit(spec({ config: { image: 2 }, deployment: { strategy: 'immediate' } })));
     const previous = await replay(file, '--policy', policy);
     expect(previous.code).toBe(2);
-    expect(previous.stderr).toContain('does not hold the spec of default/web v1');
+    expect(previous.stderr).toContain('does not hold the spec of default/web v1, the version default/web#2 would roll back to');
   });
 
   it('§2 an invalid B.yaml names its file and field; a missing one, a policy of another job', () => {

@@ -16,7 +16,7 @@ import type { FleetNode } from '../selector/types.js';
 import type { JobSpec } from '../spec/types.js';
 import { DEFAULT_BEHAVIOR, type Behavior, type BehaviorOverride } from './behavior.js';
 import { nodeStreamKey, uniform } from './prng.js';
-import { GRID_REPORT_BUDGET, MIN_GRID_REPORTS, observedBehavior } from './recordedBehavior.js';
+import { GRID_REPORT_BUDGET, MIN_GRID_REPORTS, observedBehavior, recordedRevert } from './recordedBehavior.js';
 import { RecordingError, type RecordedDeployment, type RecordedExecution, type Recording } from './recordingPlayback.js';
 import type { SimResult } from './result.js';
 import { runScenario } from './run.js';
@@ -137,28 +137,48 @@ export function recordedSpec(deployment: RecordedDeployment): JobSpec {
 /** Runs the recorded deployment again under `job`, every node behaving as recorded (or drawn). */
 export function replayUnder(recording: Recording, deployment: RecordedDeployment, job: JobSpec, options: { seed: number; ownPolicy: boolean }): Replay {
   const seed = options.seed;
-  if (deployment.fromVersion !== null && deployment.fromSpec === null) {
-    throw new RecordingError(`does not hold the spec of ${deployment.job} v${deployment.fromVersion}, the version ${deployment.id} replaced (the store was compacted after it was submitted)`);
+  if (deployment.completedVersion !== null && deployment.completedSpec === null) {
+    throw new RecordingError(`does not hold the spec of ${deployment.job} v${deployment.completedVersion}, the version ${deployment.id} would roll back to (the store was compacted after it was submitted)`);
   }
-  const events = scenarioEvents(deployment);
+  // The recorded world went on until the recording ended (a deployment waiting for promotion may still time out): so does the replay.
+  // An empty `connect` changes nothing; it only keeps the run from settling before then.
+  const events = [...scenarioEvents(deployment), { at: Math.max(0, recording.endsAt - deployment.createdAt), type: 'connect' as const, nodes: [] }];
   const nodes = [...deployment.fleet, ...events.flatMap((event) => (event.type === 'join' ? event.nodes : []))];
   const { overrides, counts } = behaviorsFor(recording, deployment, job, nodes, seed);
   // Under the own policy a recording that ended mid-rollout ends the replay at the same point.
   const recordedEnd = recording.endsAt - deployment.createdAt;
-  const horizon = deployment.outcome.ended_by === 'horizon' && options.ownPolicy ? Math.max(1, recordedEnd) : Math.max(DEFAULT_HORIZON_MS, recordedEnd);
+  const horizon = deployment.outcome.ended_by === 'horizon' && options.ownPolicy ? recordedEnd : Math.max(DEFAULT_HORIZON_MS, recordedEnd);
   const scenario: Scenario = {
     source: deployment.id,
     description: null,
     seed,
     horizon,
     fleet: deployment.fleet,
-    previous: deployment.fromSpec,
+    previous: deployment.completedSpec,
     job,
     behavior: { base: { ...DEFAULT_BEHAVIOR }, overrides },
     releases: null,
     events,
   };
   return { result: runScenario(scenario).result, behaviors: counts };
+}
+
+/**
+ * How long a node the engine stopped (or reverted) before it reported kept
+ * quiet: a behavior drawn for it must keep quiet as long (it reports later,
+ * or never), so the recorded policy still sees what it saw. 0 for a node
+ * never started.
+ */
+function silentFor(update: RecordedExecution | undefined): number {
+  return update?.endedAt == null ? 0 : update.endedAt - update.requestedAt;
+}
+
+/** One of the observed behaviors whose first report comes `quiet` ms or later, drawn from `stream`; silence when none does. */
+function drawBehavior(pool: readonly Behavior[], quiet: number, stream: number): Behavior {
+  const firstReport = (b: Behavior): number => (b.script?.silent === true ? Infinity : b.start_delay.min);
+  const fits = pool.filter((b) => firstReport(b) >= quiet);
+  if (fits.length > 0) return fits[Math.floor(uniform(stream, 0) * fits.length)]!;
+  return { ...pool[0]!, start_delay: { min: 0, max: 0 }, script: { health: [], crash: 'never', silent: true, run_time: Infinity, completion: 'succeeded', revert: 'confirms' } };
 }
 
 function figuresOf(result: SimResult): Figures {
@@ -212,12 +232,12 @@ function behaviorsFor(recording: Recording, deployment: RecordedDeployment, job:
   const observed = new Map<string, Behavior>();
   let irregular = 0;
   for (const [node, update] of updates) {
-    const seen = observedBehavior(update, reverts.get(node) ?? null, { ...context, judged: deployment.judged.get(node), revertFailed: deployment.revertFailed.has(node) });
+    const seen = observedBehavior(update, reverts.get(node) ?? null, { ...context, judged: deployment.judged.get(node) });
     if (seen === null) continue;
     observed.set(node, seen.behavior);
     if (!seen.regular) irregular += 1;
   }
-  if (observed.size === 0) throw new RecordingError(`${deployment.id}: no node reported anything the engine judged, so there is no behavior to replay or draw from`);
+  if (observed.size === 0) throw new RecordingError(`${deployment.id}: none of its nodes ran long enough to show what it does (none was started, or each was stopped before it reported), so there is no behavior to replay or draw from`);
   const pool = [...observed.values()];
   const groups = new Map<string, { behavior: Behavior; ids: string[] }>();
   let drawn = 0;
@@ -227,7 +247,10 @@ function behaviorsFor(recording: Recording, deployment: RecordedDeployment, job:
     seenIds.add(node.id);
     let behavior = observed.get(node.id);
     if (behavior === undefined) {
-      behavior = pool[Math.floor(uniform(nodeStreamKey(seed, node.id), 0) * pool.length)]!;
+      behavior = drawBehavior(pool, silentFor(updates.get(node.id)), nodeStreamKey(seed, node.id));
+      // A node reverted before it reported keeps the revert it was seen to do.
+      const revert = reverts.get(node.id);
+      if (revert !== undefined) behavior = { ...behavior, script: { ...behavior.script!, ...recordedRevert(revert) } };
       drawn += 1;
     }
     const key = JSON.stringify(behavior, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v));

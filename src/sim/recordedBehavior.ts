@@ -48,23 +48,21 @@ export interface JudgingContext {
   maxErrorRate: number;
   /** How the recorded deployment judged the node (stable, or a failure reason); undefined when it did not. */
   judged: string | undefined;
-  /** The recorded rollback gave up on the node's revert (`revert_failed`). */
-  revertFailed: boolean;
   /** Reports this node's grid may cost (see GRID_REPORT_BUDGET). */
   gridReports: number;
 }
 
 /**
  * The behavior of a recorded update (and its revert, when there was one);
- * null when the execution says nothing about the node: it was stopped, or
- * the recording ended, before the node reported anything or was judged.
+ * null when the execution says nothing about the node: the engine stopped or
+ * replaced it before the node reported anything or was judged.
  */
 export function observedBehavior(update: RecordedExecution, revert: RecordedExecution | null, context: JudgingContext): ObservedBehavior | null {
   const reports = update.reports;
-  const revertFields = revertOf(revert, context.revertFailed);
+  const revertFields = recordedRevert(revert);
   if (reports.length === 0) {
-    // Silent is a behavior only when the engine waited for it until it judged the node.
-    if (context.judged === undefined) return null;
+    // Silent is a behavior when the node said nothing for as long as it ran: until the engine judged it, or to the end of the recording.
+    if (context.judged === undefined && update.endedAt !== null) return null;
     return { behavior: scripted(LONE_REPORT_INTERVAL_MS, 0, { ...NO_HEALTH, silent: true, ...revertFields }), regular: true };
   }
   const first = reports[0]!;
@@ -106,12 +104,12 @@ function scripted(interval: number, startDelay: number, script: ExecutionScript)
 }
 
 /** What the recorded revert did; without one, the old version is assumed to come back after the update's start delay. */
-function revertOf(revert: RecordedExecution | null, revertFailed: boolean): Pick<ExecutionScript, 'revert' | 'revert_delay'> {
+export function recordedRevert(revert: RecordedExecution | null): Pick<ExecutionScript, 'revert' | 'revert_delay'> {
   if (revert === null) return { revert: 'confirms' };
   const report = revert.reports.find((r) => r.kind === 'execution');
   if (report?.kind === 'execution') return { revert: report.status === 'failed' ? 'fails' : 'confirms', revert_delay: report.at - revert.requestedAt };
-  // No report: it hung if the engine gave up on it, else the recording ended first and nothing says it would not have come back.
-  return revertFailed ? { revert: 'hangs' } : { revert: 'confirms' };
+  // No report for as long as it was watched (until the engine gave up on it, stopped it, or the recording ended): it goes on hanging.
+  return { revert: 'hangs' };
 }
 
 /**

@@ -52,9 +52,16 @@ export interface RecordedDeployment {
   version: number;
   fromVersion: number | null;
   createdAt: number;
-  /** The spec it rolls out, and the spec of `fromVersion` (null when the journal does not hold it: a compacted store). */
+  /** The spec it rolls out (null when the journal does not hold it: a compacted store). */
   spec: JobSpec | null;
-  fromSpec: JobSpec | null;
+  /**
+   * The job's latest version whose deployment had completed when this one was
+   * created: what a rollback returns to (§6), the version a replay puts in
+   * place first. Null when there was none; `completedSpec` is null too when
+   * only the snapshot knew that version.
+   */
+  completedVersion: number | null;
+  completedSpec: JobSpec | null;
   /** The fleet when it was created. */
   fleet: FleetNode[];
   events: RecordedEvent[];
@@ -62,8 +69,6 @@ export interface RecordedDeployment {
   outcome: SimResult;
   /** Its final judgement of each node it started (stable or a failure reason), for telling observed behaviors from cut-short ones. */
   judged: Map<string, string>;
-  /** Nodes whose revert it gave up on (`revert_failed`). */
-  revertFailed: Set<string>;
 }
 
 export interface Recording {
@@ -95,20 +100,18 @@ export function playRecording(history: { snapshot: EngineSnapshot | null; journa
   };
   const executor = new RecordingExecutor(clock);
   const engine = openEngine({ clock, executor, store }, { compactEvery: Number.MAX_SAFE_INTEGER, heartbeatMs: 0 });
-  const compacted = engine.deployments().map((d) => ({ id: d.id, job: d.job }));
+  const known = engine.deployments();
+  const compacted = known.map((d) => ({ id: d.id, job: d.job }));
   const fleet = new Map<string, FleetNode>(engine.nodes().map((n) => [n.id, { id: n.id, labels: { ...n.labels }, connected: n.connected }]));
   const logs = watchDeployments(engine);
   const tally = new NodeTally(engine, executor, fleet.size);
   const specs = new Map<string, Map<number, JobSpec>>();
-  const created: Array<Omit<RecordedDeployment, 'outcome' | 'spec' | 'fromSpec' | 'judged' | 'revertFailed'>> = [];
+  const created: Array<Omit<RecordedDeployment, 'outcome' | 'spec' | 'completedVersion' | 'completedSpec' | 'judged'>> = [];
   const judged = new Map<string, Map<string, string>>();
-  const revertFailed = new Map<string, Set<string>>();
   engine.on('deployment.created', (e) => {
     created.push({ id: e.deployment, job: e.job, version: e.to_version, fromVersion: e.from_version, createdAt: e.at, fleet: [...fleet.values()].map(copyNode), events: [] });
     judged.set(e.deployment, new Map());
-    revertFailed.set(e.deployment, new Set());
   });
-  engine.on('node.revert_failed', (e) => revertFailed.get(e.deployment)?.add(e.node));
   engine.on('node.stable', (e) => judged.get(e.deployment)?.set(e.node, 'stable'));
   engine.on('node.failed', (e) => judged.get(e.deployment)?.set(e.node, e.reason));
 
@@ -139,24 +142,30 @@ export function playRecording(history: { snapshot: EngineSnapshot | null; journa
   });
 
   const endsAt = journal.at(-1)?.at ?? clock.now();
+  const completions = [
+    ...known.filter((d) => d.state === 'completed').map((d) => ({ job: d.job, version: d.to_version, at: d.ended_at ?? d.created_at })),
+    ...[...logs.values()].filter((log) => log.state === 'completed').map((log) => ({ job: log.job, version: log.to_version, at: log.stateAt })),
+  ];
   const deployments = created.map((d): RecordedDeployment => {
     const log = logs.get(d.id)!;
     const versions = specs.get(d.job);
-    // Commands and submissions after the deployment ended were about later ones; the fleet's changes stay facts of the fleet.
-    const endedAt = isTerminal(log.state) ? log.stateAt : Infinity;
-    const events = d.events.filter((event) => event.at <= endedAt || event.type === 'join' || event.type === 'connect' || event.type === 'disconnect');
     return {
       ...d,
-      events,
       spec: versions?.get(d.version) ?? null,
-      fromSpec: d.fromVersion === null ? null : (versions?.get(d.fromVersion) ?? null),
+      ...lastCompleted(completions, d.job, d.createdAt, versions),
       outcome: recordedOutcome(engine, log, [...logs.values()].filter((other) => other !== log && other.createdAt >= log.createdAt), tally, endsAt),
       judged: judged.get(d.id)!,
-      revertFailed: revertFailed.get(d.id)!,
     };
   });
   engine.dispose();
   return { endsAt, compacted, timers, deployments, executions: executor.executions };
+}
+
+/** The job's version completed last before `at`, and its spec when the journal holds it. */
+function lastCompleted(completions: ReadonlyArray<{ job: string; version: number; at: number }>, job: string, at: number, versions: Map<number, JobSpec> | undefined): Pick<RecordedDeployment, 'completedVersion' | 'completedSpec'> {
+  let last: { version: number; at: number } | null = null;
+  for (const c of completions) if (c.job === job && c.at <= at && (last === null || c.at >= last.at)) last = c;
+  return { completedVersion: last?.version ?? null, completedSpec: last === null ? null : (versions?.get(last.version) ?? null) };
 }
 
 /** A deployment's inputs after its creation that a scenario can replay (or says it cannot). */

@@ -40,7 +40,7 @@ export async function replayCommand(args: ReplayArgs, io: CliIO): Promise<Replay
   const recording = readRecording(args.recording, io.cwd);
   const deployment = about(args.recording, () => chooseDeployment(recording, { job: args.job, deployment: args.deployment }));
   const own = about(args.recording, () => recordedSpec(deployment));
-  const policy = await readReplayPolicy(args.policy, own, deployment.fromSpec, io);
+  const policy = await readReplayPolicy(args.policy, own, deployment.completedSpec, io);
   const seed = args.seed ?? DEFAULT_REPLAY_SEED;
   const comparison = about(args.recording, () => compareWithRecording(recording, deployment, policy, seed));
   return { recording: args.recording, policy: args.policy, comparison };
@@ -95,7 +95,7 @@ async function readReplayPolicy(file: string, own: JobSpec, previous: JobSpec | 
   if (load.warnings.length > 0) io.stderr.write(`${load.warnings.map((problem) => formatProblem(input.source, problem)).join('\n')}\n`);
   if (!load.ok) throw new InputError(input.source, load.errors.map((problem) => ({ ...problem, message: problem.message.replace('the scenario rolls out', 'the recording rolls out') })));
   if (previous !== null && sameSpec(previous, load.job)) {
-    throw InputError.single(input.source, 'is the version the recorded deployment replaced (once normalized): the engine would report it unchanged and nothing would roll out');
+    throw InputError.single(input.source, 'is the version the recorded deployment would roll back to (once normalized): the engine would report it unchanged and nothing would roll out');
   }
   return load.job;
 }
