@@ -309,7 +309,7 @@ describe('§8 replay: bad input exits 2 naming the file and the field, never a s
     // Chosen, a job whose deployment never started a node (its selector matches none) has nothing to replay: said so.
     const chosen = await replay(file, '--policy', policy, '--job', 'api');
     expect(chosen.code).toBe(2);
-    expect(chosen.stderr).toContain('default/api#2: none of its nodes ran long enough to show what it does');
+    expect(chosen.stderr).toContain('two-jobs.db: default/api#1: none of its nodes ran long enough to show what it does');
     // The other job's nodes started and never reported for as long as the recording lasted: silent, and replayed.
     const web = await replayJson(file, '--policy', policy, '--job', 'web');
     expect(web.own_policy.reproduces_recording).toBe(true);
