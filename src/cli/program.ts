@@ -16,8 +16,7 @@ Examples:
   $ fleet-rollout targets examples/jobs/log-processor.yaml --fleet examples/fleets/production.yaml
   $ fleet-rollout simulate simulations/canary-production.yaml --runs 200 --json
 
-Exit codes: 0 success, 1 the run itself broke, 2 bad input (messages on standard error).
-FILE may be "-" for standard input.`;
+Exit codes: 0 success, 1 the run itself broke, 2 bad input (on standard error). FILE may be "-" (stdin).`;
 
 /** Runs the CLI on `argv` (without node and the script) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
