@@ -1,0 +1,96 @@
+/**
+ * Crash torture (issue 9, contract §7a, §4 v1.1): the engine with the real
+ * clock on a SqliteStore in a child process, a few hundred nodes, three jobs
+ * (rolling and canary; versions that are healthy, that crash and roll back,
+ * that never pass and fail on their deadline), SIGKILLed at random moments
+ * (while it starts and recovers, too) and started again with `openEngine`.
+ * The agents live in this process and outlive every kill; what the engine
+ * delivered (executor calls with their ids, events with their `seq`) is what
+ * its executor and listeners wrote to a side file before returning.
+ *
+ * Bounded here; `FLEET_TORTURE_KILLS=200` (optionally `FLEET_TORTURE_SEED`,
+ * `FLEET_TORTURE_NODES`) runs it long:
+ *   FLEET_TORTURE_KILLS=200 npx vitest run test/engine-crash-torture.test.ts
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore, openEngine, VirtualClock } from '../src/engine/index.js';
+import { compileEngine } from './support/compiledEngine.js';
+import { JOB, jobSpec, nodes, RecordingExecutor } from './support/engineFixture.js';
+import { STALE_RESTART, tortureFigures, tortureViolations } from './support/tortureInvariants.js';
+import { runTorture } from './support/tortureRun.js';
+
+const KILLS = Number(process.env.FLEET_TORTURE_KILLS ?? 12);
+const SEED = Number(process.env.FLEET_TORTURE_SEED ?? Date.now() % 1_000_000);
+const NODES = Number(process.env.FLEET_TORTURE_NODES ?? (KILLS > 50 ? 300 : 200));
+
+let dir: string;
+let build: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fleet-rollout-torture-'));
+  build = compileEngine('fleet-rollout-torture');
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('crash torture: SIGKILL at random moments, real clock, SqliteStore', () => {
+  it(
+    `§7a §4 v1.1: ${KILLS} kills of the orchestrator over ${NODES} nodes break no invariant of the contract (seed ${SEED})`,
+    async () => {
+      const run = await runTorture({ seed: SEED, kills: KILLS, nodes: NODES }, dir, build);
+      const figures = tortureFigures(run);
+      const violations = tortureViolations(run);
+      const known = violations.filter((v) => v.known === STALE_RESTART);
+      console.log(`crash torture (FLEET_TORTURE_SEED=${SEED} FLEET_TORTURE_KILLS=${KILLS} FLEET_TORTURE_NODES=${NODES}):`, JSON.stringify({ ...figures, violations: violations.length, knownStaleRestart: known.length }));
+      for (const v of violations.slice(0, 40)) console.log(`${v.known === undefined ? 'VIOLATION' : `known (${v.known})`}: ${v.message}`);
+      // The known engine bug (pinned below) is reported, not failed on: every other violation fails the run.
+      expect(violations.filter((v) => v.known === undefined).map((v) => v.message), `seed ${SEED}`).toEqual([]);
+      // The run reached what it is meant to check: kills mid-recovery, an outage longer than every deadline, repeats.
+      expect(figures.kills).toBe(KILLS);
+      expect(figures.outagesLongerThanEveryDeadline).toBeGreaterThanOrEqual(1);
+      expect(figures.byState.completed).toBeGreaterThanOrEqual(3);
+    },
+    // Bounded: about half a minute; long: about two seconds a kill.
+    60_000 + KILLS * 15_000,
+  );
+});
+
+/**
+ * Found by this torture run (seed 2, 6 kills; the final check saw nodes running a
+ * version the engine no longer wants). Engine bug, left for the owner of outbox.ts:
+ * `reissueInFlight` queues its repeated starts (seq 0) before `openEngine` compacts, so
+ * the snapshot lists them as pending; `dropDelivered` keeps seq-0 items whatever the
+ * store knows delivered, so every later recovery from that snapshot delivers those
+ * starts again, also after the node moved on (here: v1 completed, v2 is stable on the
+ * node). The executor, told to treat a start it does not run as new, rolls the node
+ * back to v1 while `engine.nodes()` says v2. `it.fails` until fixed: then make it `it`
+ * and drop `STALE_RESTART` from the torture test's known findings.
+ */
+describe('found by the crash torture', () => {
+  it.fails('§7a: a start re-issued by one recovery is not delivered again by a later one after the node moved on', () => {
+    const store = new MemoryStore();
+    const clock = new VirtualClock();
+    const spec = jobSpec({ deployment: { health_check: { deadline: '10s', min_healthy_time: '1s', max_error_rate: 0.1 } } });
+    // Process 1: v1 starts on n-01 and is known delivered (a later input says so); killed while n-01 updates.
+    let engine = openEngine({ executor: new RecordingExecutor(), clock, store }, { heartbeatMs: 0 });
+    engine.upsertNode(nodes(1)[0]!);
+    engine.submit(spec);
+    engine.reportExecution({ node: 'n-01', job: JOB, version: 1, status: 'started' });
+    engine.dispose();
+    // Process 2: re-issues v1's start (in flight); v1 completes; v2 is rolled out and n-01 is stable on it.
+    engine = openEngine({ executor: new RecordingExecutor(), clock, store }, { heartbeatMs: 0 });
+    engine.reportHealth({ node: 'n-01', job: JOB, version: 1, healthy: true });
+    clock.advanceBy(1000);
+    engine.submit({ ...spec, meta: { v: '2' } });
+    engine.reportHealth({ node: 'n-01', job: JOB, version: 2, healthy: true });
+    clock.advanceBy(1000);
+    expect(engine.status(JOB)).toMatchObject({ state: 'completed', to_version: 2 });
+    engine.dispose();
+    // Process 3: nothing is in flight; the executor must not be asked to run v1 again.
+    const third = new RecordingExecutor();
+    engine = openEngine({ executor: third, clock, store }, { heartbeatMs: 0 });
+    expect(engine.nodes()[0]!.versions[JOB]).toBe(2);
+    expect(third.starts.map((s) => s.executionId)).toEqual([]);
+  });
+});
