@@ -30,9 +30,12 @@ let dir: string;
 let build: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'fleet-rollout-torture-'));
-  build = compileEngine('fleet-rollout-torture');
+  build = compileEngine(`fleet-rollout-torture-${process.pid}`); // its own: another run may be compiling too
 }, 120_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(build, { recursive: true, force: true });
+});
 
 describe('crash torture: SIGKILL at random moments, real clock, SqliteStore', () => {
   it(

@@ -132,7 +132,8 @@ export function tortureViolations(run: TortureRun): Violation[] {
     }
   }
   // Every number not an event's went to a start or stop (the only other numbered items): nothing silently skipped.
-  const maxSeq = Math.max(0, ...bySeq.keys());
+  let maxSeq = 0;
+  for (const seq of bySeq.keys()) maxSeq = Math.max(maxSeq, seq);
   const numberedCalls = new Set(starts.map((s) => s.id)).size + new Set(stops.map((s) => s.id)).size;
   if (maxSeq - bySeq.size > numberedCalls) found(`§7a: ${maxSeq - bySeq.size} seq numbers up to ${maxSeq} never delivered as events, but only ${numberedCalls} distinct starts and stops were delivered`);
 
@@ -153,9 +154,14 @@ export function tortureViolations(run: TortureRun): Violation[] {
     if (failed !== undefined && e.seq > failed.seq) found(`§6: ${e.deployment} started ${e.node} (seq ${e.seq}) after it failed (seq ${failed.seq})`);
   }
   const firstSeen = new Map<string, number>();
-  for (const s of starts) if (!firstSeen.has(s.id)) firstSeen.set(s.id, s.position);
+  const firstStart = new Map<string, (typeof starts)[number]>();
+  for (const s of starts) {
+    if (firstSeen.has(s.id)) continue;
+    firstSeen.set(s.id, s.position);
+    firstStart.set(s.id, s);
+  }
   for (const [id, position] of firstSeen) {
-    const s = starts.find((x) => x.id === id)!;
+    const s = firstStart.get(id)!;
     const failed = failedAt.get(s.deployment);
     if (s.purpose === 'update' && failed !== undefined && position > failed.position) found(`§6: ${id} was first started after ${s.deployment} was seen failed`);
   }
@@ -171,8 +177,8 @@ export function tortureViolations(run: TortureRun): Violation[] {
   // §7a at least once, no invention: every execution started has its event and the engine knows it; every event its start.
   const startedEvents = new Set(events.filter((e) => e.type === 'node.started').map((e) => `${e.deployment}/${e.node}`));
   const revertingEvents = new Set(events.filter((e) => e.type === 'node.reverting').map((e) => `${e.deployment}/${e.node}`));
-  for (const id of firstSeen.keys()) {
-    const s = starts.find((x) => x.id === id)!;
+  for (const s of firstStart.values()) {
+    const id = s.id;
     const key = `${s.deployment}/${s.node}`;
     if (!(s.purpose === 'update' ? startedEvents : revertingEvents).has(key)) found(`§7a: start ${id} delivered without its ${s.purpose === 'update' ? 'node.started' : 'node.reverting'} event`);
     if (!createdOf.has(s.deployment)) found(`§7a: start ${id} delivered for a deployment never created`);
@@ -188,6 +194,7 @@ export function tortureViolations(run: TortureRun): Violation[] {
   const lastState = new Map<string, EventRecord>();
   for (const e of events) if (e.type === 'deployment.state' && (lastState.get(e.deployment!)?.seq ?? -1) < e.seq) lastState.set(e.deployment!, e);
   const nodeEvents = new Set(events.filter((e) => e.node !== undefined).map((e) => `${e.type} ${e.deployment}/${e.node}`));
+  const stopped = new Set(stops.map((s) => s.id.slice(0, s.id.lastIndexOf('/'))));
   const NODE_END_EVENT: Record<string, string> = { stable: 'node.stable', degraded: 'node.stable', failed: 'node.failed', reverted: 'node.reverted', revert_failed: 'node.revert_failed' };
   for (const d of final.deployments) {
     if (!isAtRest(d)) found(`§7: ${d.id} neither ended nor waits: ${d.state} (${d.counts.updating} updating, ${d.counts.reverting} reverting)`);
@@ -196,7 +203,7 @@ export function tortureViolations(run: TortureRun): Violation[] {
     for (const [node, state] of Object.entries(final.nodeStates[d.id] ?? {})) {
       const type = NODE_END_EVENT[state];
       if (type !== undefined && !nodeEvents.has(`${type} ${d.id}/${node}`)) found(`§7a: ${node} is ${state} in ${d.id}, but ${type} was never delivered`);
-      if (state === 'stopped' && !stops.some((s) => s.id.startsWith(`${d.id}/${node}/`))) found(`§7a: ${node} is stopped in ${d.id}, but no stop was delivered`);
+      if (state === 'stopped' && !stopped.has(`${d.id}/${node}`)) found(`§7a: ${node} is stopped in ${d.id}, but no stop was delivered`);
     }
   }
   for (const id of createdOf.keys()) {
@@ -268,13 +275,15 @@ export function tortureFigures(run: TortureRun) {
   const startIncarnations = new Map<string, Set<number>>();
   for (const s of starts) (startIncarnations.get(s.id) ?? startIncarnations.set(s.id, new Set()).get(s.id)!).add(s.incarnation);
   const killed = run.incarnations.filter((i) => i.kill !== null);
+  let longestDeadlineMs = 0;
+  for (const versions of run.versions.values()) for (const v of versions) longestDeadlineMs = Math.max(longestDeadlineMs, parseDurationMs(v.spec.deployment.health_check!.deadline));
   return {
     seed: run.options.seed,
     nodes: run.options.nodes,
     kills: killed.length,
     killedWhileStarting: killed.filter((i) => !i.records.some((r) => r.k === 'ready')).length,
     killedDelivering: killed.filter((i) => i.kill!.when === 'delivering').length,
-    outagesLongerThanEveryDeadline: killed.filter((i) => i.kill!.downMs > Math.max(...[...run.versions.values()].flat().map((v) => parseDurationMs(v.spec.deployment.health_check!.deadline)))).length,
+    outagesLongerThanEveryDeadline: killed.filter((i) => i.kill!.downMs > longestDeadlineMs).length,
     deployments: run.final.deployments.length,
     byState,
     nodeFailures: failures,

@@ -80,7 +80,7 @@ export class LogTail {
     } finally {
       closeSync(fd);
     }
-    this.records.push(...fresh);
+    for (const record of fresh) this.records.push(record);
     return fresh;
   }
 }
