@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore, openEngine, VirtualClock } from '../src/engine/index.js';
 import { compileEngine } from './support/compiledEngine.js';
 import { JOB, jobSpec, nodes, RecordingExecutor } from './support/engineFixture.js';
-import { STALE_RESTART, tortureFigures, tortureViolations } from './support/tortureInvariants.js';
+import { tortureFigures, tortureViolations } from './support/tortureInvariants.js';
 import { runTorture, type TortureRun } from './support/tortureRun.js';
 
 const KILLS = Number(process.env.FLEET_TORTURE_KILLS ?? 12);
@@ -53,15 +53,13 @@ describe('crash torture: SIGKILL at random moments, real clock, SqliteStore', ()
       const run = await runTorture({ seed: SEED, kills: KILLS, nodes: NODES }, dir, build);
       const figures = tortureFigures(run);
       const violations = tortureViolations(run);
-      const unknown = violations.filter((v) => v.known === undefined);
-      console.log(`crash torture (FLEET_TORTURE_SEED=${SEED} FLEET_TORTURE_KILLS=${KILLS} FLEET_TORTURE_NODES=${NODES}):`, JSON.stringify({ ...figures, violations: unknown.length, knownStaleRestart: violations.length - unknown.length }));
+      console.log(`crash torture (FLEET_TORTURE_SEED=${SEED} FLEET_TORTURE_KILLS=${KILLS} FLEET_TORTURE_NODES=${NODES}):`, JSON.stringify({ ...figures, violations: violations.length }));
       const rules = new Map<string, number>();
-      for (const v of violations) rules.set(`${v.known ?? 'VIOLATION'} ${v.message.split(':')[0]}`, (rules.get(`${v.known ?? 'VIOLATION'} ${v.message.split(':')[0]}`) ?? 0) + 1);
-      if (rules.size > 0) console.log('by rule:', JSON.stringify([...rules]));
-      for (const v of [...unknown.slice(0, 60), ...violations.filter((v) => v.known !== undefined).slice(0, 5)]) console.log(`${v.known ?? 'VIOLATION'}: ${v.message}`);
-      if (unknown.length > 0 || process.env.FLEET_TORTURE_KEEP === '1') keepForInspection(run);
-      // The known engine bug (pinned below) is reported, not failed on: every other violation fails the run.
-      expect(unknown.map((v) => v.message), `seed ${SEED}`).toEqual([]);
+      for (const v of violations) rules.set(v.split(':')[0]!, (rules.get(v.split(':')[0]!) ?? 0) + 1);
+      if (rules.size > 0) console.log('violations by rule:', JSON.stringify([...rules]));
+      for (const v of violations.slice(0, 60)) console.log(`VIOLATION: ${v}`);
+      if (violations.length > 0 || process.env.FLEET_TORTURE_KEEP === '1') keepForInspection(run);
+      expect(violations, `seed ${SEED}`).toEqual([]);
       // The run reached what it is meant to check: kills mid-recovery, an outage longer than every deadline, repeats.
       expect(figures.kills).toBe(KILLS);
       expect(figures.outagesLongerThanEveryDeadline).toBeGreaterThanOrEqual(1);
@@ -73,18 +71,14 @@ describe('crash torture: SIGKILL at random moments, real clock, SqliteStore', ()
 });
 
 /**
- * Found by this torture run (seed 2, 6 kills; the final check saw nodes running a
- * version the engine no longer wants). Engine bug, left for the owner of outbox.ts:
- * `reissueInFlight` queues its repeated starts (seq 0) before `openEngine` compacts, so
- * the snapshot lists them as pending; `dropDelivered` keeps seq-0 items whatever the
- * store knows delivered, so every later recovery from that snapshot delivers those
- * starts again, also after the node moved on (here: v1 completed, v2 is stable on the
- * node). The executor, told to treat a start it does not run as new, rolls the node
- * back to v1 while `engine.nodes()` says v2. `it.fails` until fixed: then make it `it`
- * and drop `STALE_RESTART` from the torture test's known findings.
+ * Found by this torture run (seed 2, 6 kills: nodes ran a version the engine no longer
+ * wanted). A recovery's repeated starts (seq 0) went into the snapshot it compacted, and
+ * every later recovery from that snapshot delivered them again, also after the node had
+ * moved on, so the executor rolled the node back. Fixed in outbox.ts (1070944); kept as a
+ * regression test on a virtual clock.
  */
 describe('found by the crash torture', () => {
-  it.fails('§7a: a start re-issued by one recovery is not delivered again by a later one after the node moved on', () => {
+  it('§7a: a start re-issued by one recovery is not delivered again by a later one after the node moved on', () => {
     const store = new MemoryStore();
     const clock = new VirtualClock();
     const spec = jobSpec({ deployment: { health_check: { deadline: '10s', min_healthy_time: '1s', max_error_rate: 0.1 } } });

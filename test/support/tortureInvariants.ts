@@ -59,19 +59,6 @@ function planned(run: TortureRun, job: string, version: number) {
 }
 
 /**
- * An engine bug this run found and a failing test pins (engine-crash-torture.test.ts,
- * "found by the crash torture"): a repeated start from a snapshot delivered again after
- * the node moved on. Its violations are told apart so that the run still fails on anything else.
- */
-export const STALE_RESTART = 'stale-restart';
-
-export interface Violation {
-  message: string;
-  /** Set when the violation is a known engine bug's (see `STALE_RESTART`). */
-  known?: string;
-}
-
-/**
  * §7a: the last call a process delivered for a node and job starts an execution older than
  * one already delivered (a start decided later), so the node goes back to it. A repeat of a
  * whole sequence (X then Y again) ends with Y and is fine.
@@ -101,9 +88,9 @@ function staleStarts(starts: Delivered['starts'], stops: Delivered['stops']): { 
   return stale;
 }
 
-export function tortureViolations(run: TortureRun): Violation[] {
-  const violations: Violation[] = [];
-  const found = (message: string, known?: string) => violations.push(known === undefined ? { message } : { message, known });
+export function tortureViolations(run: TortureRun): string[] {
+  const violations: string[] = [];
+  const found = (sentence: string) => violations.push(sentence);
   const { events, starts, stops } = deliveredOf(run);
   const { final } = run;
   const lives = lifetimes(run);
@@ -212,15 +199,13 @@ export function tortureViolations(run: TortureRun): Violation[] {
 
   // §7a: no call delivered again after the node moved on.
   const stale = staleStarts(starts, stops);
-  for (const s of stale) found(`§7a: incarnation ${s.incarnation} ended ${s.node}'s ${s.job} with a start of ${s.id}, after a newer execution had been delivered`, STALE_RESTART);
-  const staleTargets = new Set(stale.map((s) => `${s.node} ${s.job}`));
+  for (const s of stale) found(`§7a: incarnation ${s.incarnation} ended ${s.node}'s ${s.job} with a start of ${s.id}, after a newer execution had been delivered`);
 
   // What the agents run is what the engine says each node should run.
   for (const { id: node, versions } of final.nodes) {
     const runs = run.agentVersions.get(node) ?? new Map<string, number>();
     for (const job of new Set([...Object.keys(versions), ...runs.keys()])) {
-      const known = staleTargets.has(`${node} ${job}`) ? STALE_RESTART : undefined;
-      if (versions[job] !== runs.get(job)) found(`final versions: ${node} runs ${job} v${runs.get(job) ?? '-'}, the engine says v${versions[job] ?? '-'}`, known);
+      if (versions[job] !== runs.get(job)) found(`final versions: ${node} runs ${job} v${runs.get(job) ?? '-'}, the engine says v${versions[job] ?? '-'}`);
     }
   }
 
