@@ -238,6 +238,21 @@ describe('former bugs (issue 11), now ordinary tests', () => {
     expect(run.record.deployments.map((d) => d.state)).toEqual(['failed']);
     expect(run.violations).toEqual([]);
   });
+
+  it('§4 crash safety: after a restart, a degraded node that recovers is traced with its version, as without the restart', () => {
+    // Found by the crash-safety property (seed -1015406945): the restarted engine's recorder had not heard the deployment's creation.
+    const scenario = {
+      seed: 0,
+      nodes: [0, 1, 2].map((i) => ({ id: `n-0${i}`, labels: {}, connected: true })),
+      previous: false,
+      spec: { name: 'app', type: 'pipeline', deployment: { strategy: 'rolling', health_check: { deadline: '6s', min_healthy_time: '0s' } } },
+      behaviors: { 'n-00': { reportInterval: 1, healthSequence: [{ healthy: false, for: 2 }, { healthy: true, for: 1 }, { healthy: false, for: 1 }, { healthy: true }] } },
+      events: [],
+    } as Parameters<typeof runRollout>[0];
+    const recovered = (restart: boolean) => runRollout(scenario, { restartAt: [0], restart }).record.trace.filter((e) => e.type === 'node.recovered');
+    expect(recovered(true)).toEqual(recovered(false));
+    expect(recovered(true)).toMatchObject([{ node: 'n-00', version: 1 }]);
+  });
 });
 
 void createEngine;

@@ -114,6 +114,12 @@ export interface EventSource {
 export interface TraceOptions {
   /** Also record every engine decision (type `decision`: action, node, reason). Default false. */
   decisions?: boolean;
+  /**
+   * Each deployment's version, by id, as far as the caller knows it: a
+   * recorder attached to a restarted engine did not hear the creations
+   * before the restart (a recovered node's event names the version from it).
+   */
+  versions?: Map<string, number>;
 }
 
 /** Sends every trace event the engine emits from now on to `sink`. */
@@ -125,7 +131,7 @@ export function streamTrace(engine: EventSource, sink: TraceSink, options: Trace
     engine.on(type, listener as EngineEvents[typeof type]);
   }
   // A recovered node is the deployment's version again; the decision does not say which, the creation did.
-  const versions = new Map<string, number>();
+  const versions = options.versions ?? new Map<string, number>();
   engine.on('deployment.created', (e) => versions.set(e.deployment, e.to_version));
   engine.on('decision', (e) => {
     const type = DECIDED_TYPES[e.action];

@@ -624,7 +624,7 @@ export class Harness {
     const engine = this.current;
     engine.on('node.stable', (e) => this.agents.judged(e.node, e.version, e.deployment));
     engine.on('node.failed', (e) => this.agents.judged(e.node, e.version, e.deployment));
-    streamTrace(engine, (event) => this.traced(event), { decisions: this.options.decisions === true });
+    streamTrace(engine, (event) => this.traced(event), { decisions: this.options.decisions === true, versions: this.versionOf });
   }
 
   private traced(event: TraceEvent): void {
