@@ -140,6 +140,7 @@ function postgresLines(r: PostgresStoreResult): string[] {
     appends('one at a time', r.one_at_a_time),
     appends(`batches of ${num(r.batched.batch)}`, r.batched),
     appends(`${num(r.concurrent.agents)} concurrent agents`, r.concurrent),
+    appends(`${num(r.engine.agents)} agents through an engine replica (${num(r.engine.nodes)} nodes, group commit)`, r.engine),
     `failover over ${fo.trials} SIGKILLed leaders (lease ${fo.lease_ms} ms, renewal ${fo.renew_ms} ms): lease expiry to standby's acquire p50 ${fo.after_expiry.p50_ms} ms, p99 ${fo.after_expiry.p99_ms} ms, max ${fo.after_expiry.max_ms} ms (database time); kill to acquire p50 ${fo.after_kill.p50_ms} ms, p99 ${fo.after_kill.p99_ms} ms`,
     '',
   ];

@@ -7,6 +7,9 @@
  * - batched: `appendBatch` of BATCH entries, awaited in turn (an inventory or report batch);
  * - concurrent: AGENTS agents, each awaiting its own append before sending the next (many agents
  *   at once); group commit puts the appends that arrive during a commit into the next one.
+ * - engine: the same 1,000 agents through an engine replica (`openReplica`, group commit) over a
+ *   rolling deployment of 10,000 nodes, each agent sending `reportHealth` and awaiting
+ *   `engine.committed()` before its next: input to durable with its effects delivered.
  * - failover: a leader process holding the lease is SIGKILLed at a random moment of its renewal
  *   cycle while a standby waits (`waitForLease`); the figure is the time from the dead leader's
  *   lease expiry to the standby's acquire, both in database time (`LeaseGrant.takeover`), and the
@@ -47,6 +50,7 @@ export interface PostgresStoreResult {
   one_at_a_time: ThroughputFigures;
   batched: ThroughputFigures & { batch: number };
   concurrent: ThroughputFigures & { agents: number };
+  engine: ThroughputFigures & { agents: number; nodes: number };
   failover: {
     trials: number;
     lease_ms: number;
@@ -82,6 +86,43 @@ async function measure(url: string, schema: string, entries: number, drive: (sto
   const { commits } = store.stats;
   await store.close();
   return { entries, ...elapsed, per_s: entries / (elapsed.wall_ms / 1000), commits, latency: latencyOf(samples.subarray(0, n)) };
+}
+
+const ENGINE_NODES = 10_000;
+
+/** Health reports from AGENTS agents through an engine replica: every report is journaled (the nodes are mid-streak). */
+async function throughEngine(url: string): Promise<PostgresStoreResult['engine']> {
+  const { openReplica, RealClock } = await import('../../src/engine/index.js');
+  const store = await PostgresStore.open({ connectionString: url, schema: 'engine' });
+  const engine = await openReplica({ executor: { start() {}, stop() {} }, clock: new RealClock(), store, leadership: store.leadership }, { heartbeatMs: 0 });
+  engine.upsertNodes(Array.from({ length: ENGINE_NODES }, (_, i) => ({ id: `edge-${i}`, labels: {}, connected: true })));
+  engine.submit({
+    name: 'web', namespace: 'default', type: 'pipeline', priority: 50, labels: {}, meta: {},
+    selector: { match_labels: {}, match_expressions: [], match_ids: [] },
+    deployment: { strategy: 'rolling', max_parallel: ENGINE_NODES, canary_count: 0, canary_percent: 0, auto_promote: false, no_auto_rollback: false, max_failed_nodes: 0, max_failed_nodes_percent: 0, health_check: { deadline: '2h', min_healthy_time: '1h', max_error_rate: 0.1 } },
+    timeouts: { execution_timeout: 0, queue_timeout: 0, total_timeout: 0 },
+  });
+  await engine.committed();
+  const before = store.stats.commits;
+  const samples = new Float64Array(CONCURRENT);
+  let n = 0;
+  let next = 0;
+  const watch = startWatch();
+  const agent = async (): Promise<void> => {
+    while (next < CONCURRENT) {
+      const i = next++;
+      const start = hrtime.bigint();
+      engine.reportHealth({ node: `edge-${i % ENGINE_NODES}`, job: 'default/web', version: 1, healthy: true, error_rate: 0.01 });
+      await engine.committed();
+      samples[n++] = Number(hrtime.bigint() - start);
+    }
+  };
+  await Promise.all(Array.from({ length: AGENTS }, agent));
+  const elapsed = watch();
+  const commits = store.stats.commits - before;
+  engine.dispose();
+  await store.close();
+  return { entries: CONCURRENT, ...elapsed, per_s: CONCURRENT / (elapsed.wall_ms / 1000), commits, latency: latencyOf(samples.subarray(0, n)), agents: AGENTS, nodes: ENGINE_NODES };
 }
 
 async function timed(append: Promise<void>, sample: (ns: number) => void): Promise<void> {
@@ -156,6 +197,7 @@ export async function runPostgresStore(trials: number): Promise<PostgresStoreRes
       one_at_a_time: oneAtATime,
       batched: { ...batched, batch: BATCH },
       concurrent: { ...concurrent, agents: AGENTS },
+      engine: await throughEngine(url),
       failover: await failover(url, trials),
     };
   } finally {
