@@ -12,7 +12,8 @@
  * recording was made by an engine whose rules differ (see the harness's
  * `replayJournal` to find where).
  */
-import { CommandError, isTerminal, openEngine, type Engine } from '../engine/index.js';
+import { feedInput, type OutsideInput } from '../engine/feedInput.js';
+import { isTerminal, openEngine, type Engine } from '../engine/index.js';
 import type { Clock, ExecutionRequest, Executor, JournalEntry, Store, TimerHandle } from '../engine/ports.js';
 import type { EngineInput, EngineSnapshot, ExecutionReport, HealthReport } from '../engine/types.js';
 import type { FleetNode } from '../selector/types.js';
@@ -200,35 +201,12 @@ function recordEvent(deployment: { job: string; events: RecordedEvent[] }, at: n
   }
 }
 
-function apply(engine: Engine, input: Exclude<EngineInput, { type: 'timer' }>, specs: Map<string, Map<number, JobSpec>>): void {
-  try {
-    switch (input.type) {
-      case 'submit': {
-        const result = engine.submit(input.spec, input.retry === true ? { retry: true } : {});
-        if (!specs.has(result.job)) specs.set(result.job, new Map());
-        specs.get(result.job)!.set(result.version, input.spec);
-        return;
-      }
-      case 'node.upsert':
-        return engine.upsertNode(input.node);
-      case 'node.remove':
-        return engine.removeNode(input.node);
-      case 'node.connected':
-        return engine.setConnected(input.node, input.connected);
-      case 'report.execution':
-        return engine.reportExecution(input.report);
-      case 'report.health':
-        return engine.reportHealth(input.report);
-      case 'command': {
-        const command = input.command;
-        if (command.type === 'rollback') return void engine.rollback(command.job, command.version);
-        return engine[command.type](command.job);
-      }
-    }
-  } catch (error) {
-    // A command the engine refused then (journaled by older builds) is refused again: the same answer.
-    if (!(error instanceof CommandError)) throw error;
-  }
+/** Feeds a recorded outside input, and remembers the spec of each version a submission made. */
+function apply(engine: Engine, input: OutsideInput, specs: Map<string, Map<number, JobSpec>>): void {
+  const result = feedInput(engine, input);
+  if (input.type !== 'submit' || result === undefined) return;
+  if (!specs.has(result.job)) specs.set(result.job, new Map());
+  specs.get(result.job)!.set(result.version, input.spec);
 }
 
 /** The outcome as a simulated run's result, its times in seconds since the deployment's creation. */

@@ -8,7 +8,7 @@
  * timeouts), so a changed rule shows as a timer that fires at another time,
  * for another node, or not at all. The first difference is reported.
  */
-import { CommandError } from '../engine/errors.js';
+import { feedInput } from '../engine/feedInput.js';
 import { openEngine, type Engine } from '../engine/index.js';
 import type { Clock, JournalEntry, Store, TimerHandle } from '../engine/ports.js';
 import type { EngineInput, EngineSnapshot, EngineOptions } from '../engine/types.js';
@@ -74,7 +74,7 @@ export function replayJournal(history: { snapshot: EngineSnapshot | null; journa
     if (entry.input.type === 'timer') {
       if (clock.nextDue() === entry.at) clock.fireNext();
     } else {
-      apply(engine, entry.input);
+      feedInput(engine, entry.input);
     }
     const divergence = differs(i) ?? (written.length > i + 1 ? differs(i + 1) : null);
     if (divergence !== null) return { ok: false, divergence, replayed: i, trace };
@@ -82,32 +82,6 @@ export function replayJournal(history: { snapshot: EngineSnapshot | null; journa
   return { ok: true, divergence: null, replayed: recorded.length, trace };
 }
 
-function apply(engine: Engine, input: Exclude<EngineInput, { type: 'timer' }>): void {
-  try {
-    switch (input.type) {
-      case 'submit':
-        return void engine.submit(input.spec);
-      case 'node.upsert':
-        return engine.upsertNode(input.node);
-      case 'node.remove':
-        return engine.removeNode(input.node);
-      case 'node.connected':
-        return engine.setConnected(input.node, input.connected);
-      case 'report.execution':
-        return engine.reportExecution(input.report);
-      case 'report.health':
-        return engine.reportHealth(input.report);
-      case 'command': {
-        const command = input.command;
-        if (command.type === 'rollback') return void engine.rollback(command.job, command.version);
-        return engine[command.type](command.job);
-      }
-    }
-  } catch (error) {
-    // A command refused then was journaled and is refused again: the same answer.
-    if (!(error instanceof CommandError)) throw error;
-  }
-}
 
 function explain(index: number, recorded: JournalEntry | null, replayed: JournalEntry | null): string {
   const at = (entry: JournalEntry): string => `${entry.at / 1000}s`;
