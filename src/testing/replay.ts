@@ -11,7 +11,7 @@
 import { feedInput } from '../engine/feedInput.js';
 import { openEngine, type Engine } from '../engine/index.js';
 import type { Clock, JournalEntry, Store, TimerHandle } from '../engine/ports.js';
-import type { EngineInput, EngineSnapshot, EngineOptions } from '../engine/types.js';
+import type { EngineSnapshot, EngineOptions } from '../engine/types.js';
 import { recordTrace, type TraceEvent } from '../sim/trace.js';
 
 export interface Divergence {
