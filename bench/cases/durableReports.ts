@@ -14,7 +14,7 @@
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine, RealClock, type Engine } from '../../src/engine/index.js';
+import { createEngine, DEFAULT_COMPACT_EVERY, RealClock, type Engine } from '../../src/engine/index.js';
 import type { HealthReport } from '../../src/engine/types.js';
 import { SqliteStore } from '../../src/engine/store/sqliteStore.js';
 import { latencyOf, type Latency } from '../percentiles.js';
@@ -122,7 +122,9 @@ async function runAgents(nodes: number, perSecond: number, total: number): Promi
 
 /** A rolling deployment with every node updating (a long streak ahead), so every report is a real, journaled input. */
 function rollingEngine(store: SqliteStore, nodes: number, commit: 'each' | 'group'): Engine {
-  const engine = createEngine({ executor: { start() {}, stop() {} }, clock: new RealClock(), store }, { heartbeatMs: 0, commit });
+  // FLEET_BENCH_COMPACT_EVERY: how often the journal is compacted (default the engine's, 10,000 inputs), to see what compaction costs the tail.
+  const compactEvery = Number(process.env.FLEET_BENCH_COMPACT_EVERY ?? DEFAULT_COMPACT_EVERY);
+  const engine = createEngine({ executor: { start() {}, stop() {} }, clock: new RealClock(), store }, { heartbeatMs: 0, commit, compactEvery });
   engine.upsertNodes(Array.from({ length: nodes }, (_, i) => ({ id: `n-${i}`, labels: {}, connected: true })));
   engine.submit({
     name: 'web', namespace: 'default', type: 'pipeline', priority: 50, labels: {}, meta: {},
