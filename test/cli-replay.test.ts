@@ -334,12 +334,55 @@ describe('§8 replay: bad input exits 2 naming the file and the field, never a s
     const gone = await replay(file, '--policy', policy);
     expect(gone.code).toBe(2);
     expect(gone.stderr).toContain('restarted.db: holds default/web#1 only in its snapshot');
-    expect(gone.stderr).toContain('compactEvery: Infinity');
+    expect(gone.stderr).toContain('{ archive: true }');
     // A version submitted after the restart is in the journal, but the completed one it would roll back to is only in the snapshot.
     session((engine) => void engine.submit(spec({ config: { image: 2 }, deployment: { strategy: 'immediate' } })));
     const previous = await replay(file, '--policy', policy);
     expect(previous.code).toBe(2);
     expect(previous.stderr).toContain('does not hold the spec of default/web v1, the version default/web#2 would roll back to');
+  });
+
+  it('§7a a store opened with { archive: true } keeps what compaction covers: the same rollout, compacted on restarts and every few inputs, replays as if never compacted', async () => {
+    // `restarts`: each part in a process of its own (the engine compacts on every recovery), else all in one.
+    const run = (file: string, storeOptions: { archive?: boolean }, engineOptions: { compactEvery?: number }, restarts: boolean) => {
+      const parts: Array<(engine: ReturnType<typeof openEngine>) => void> = [];
+      const session = (steps: (engine: ReturnType<typeof openEngine>) => void): void => void parts.push(steps);
+      const play = (steps: Array<(engine: ReturnType<typeof openEngine>) => void>): void => {
+        const store = new SqliteStore(file, { synchronous: 'normal', ...storeOptions });
+        const engine = openEngine({ executor: new RecordingExecutor(), clock: new VirtualClock(1_700_000_000_000), store }, { heartbeatMs: 0, ...engineOptions });
+        for (const step of steps) step(engine);
+        engine.dispose();
+        store.close();
+      };
+      const report = (engine: ReturnType<typeof openEngine>, node: string, healthy: boolean) => engine.reportHealth({ node, job: 'default/web', version: 1, healthy });
+      session((engine) => {
+        for (const node of fleet(4)) engine.upsertNode(node);
+        engine.submit(spec({ deployment: { strategy: 'rolling', max_parallel: 2, health_check: { deadline: '10m', min_healthy_time: '0s', max_error_rate: 0.1 } } }));
+        for (const node of ['edge-01', 'edge-02']) engine.reportExecution({ node, job: 'default/web', version: 1, status: 'started' });
+        report(engine, 'edge-01', true);
+      });
+      // A restart (the engine compacts on recovery) between the nodes' reports.
+      session((engine) => {
+        report(engine, 'edge-02', false);
+        report(engine, 'edge-02', true);
+      });
+      session((engine) => {
+        for (const node of ['edge-03', 'edge-04']) engine.reportExecution({ node, job: 'default/web', version: 1, status: 'started' });
+        report(engine, 'edge-03', true);
+        report(engine, 'edge-04', true);
+      });
+      if (restarts) for (const part of parts) play([part]);
+      else play(parts);
+    };
+    const whole = join(temp.dir, 'whole.db');
+    const archived = join(temp.dir, 'archived.db');
+    run(whole, {}, { compactEvery: Number.MAX_SAFE_INTEGER }, false);
+    run(archived, { archive: true }, { compactEvery: 3 }, true);
+    const policy = policyFile('ok-archive', { max_parallel: 4 });
+    const fromWhole = await replayJson(whole, '--policy', policy);
+    const fromArchive = await replayJson(archived, '--policy', policy);
+    expect(fromArchive.own_policy.reproduces_recording).toBe(true);
+    expect({ ...fromArchive, recording: null }).toEqual({ ...fromWhole, recording: null });
   });
 
   it('§2 an invalid B.yaml names its file and field; a missing one, a policy of another job', () => {

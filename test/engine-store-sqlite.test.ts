@@ -147,6 +147,48 @@ describe('SqliteStore (ports.ts Store): journal and snapshot', () => {
   });
 });
 
+describe('SqliteStore { archive: true }: the whole history survives compaction (fleet-rollout replay)', () => {
+  it('compaction moves the entries to the archive; history() gives every entry in order, recovery still reads snapshot and journal', () => {
+    const file = join(dir, 'archived.db');
+    const store = new SqliteStore(file, { archive: true });
+    opened.push(store);
+    for (let i = 1; i <= 3; i++) store.append(health(i));
+    store.compact(snapshotOf(1));
+    store.appendBatch([health(4), health(5)]);
+    store.compact(snapshotOf(2));
+    store.append(health(6));
+    expect(store.load()).toEqual({ snapshot: snapshotOf(2), journal: [health(6)] });
+    const reader = new SqliteStoreReader(file);
+    expect(reader.history()).toEqual({ journal: [1, 2, 3, 4, 5, 6].map(health) });
+    reader.close();
+  });
+
+  it('once a file archives, a store opened on it without the option archives too (no gap); a file compacted before archiving has no complete history', () => {
+    const file = join(dir, 'sticky.db');
+    const first = new SqliteStore(file, { archive: true });
+    first.append(health(1));
+    first.close();
+    const second = open(file);
+    second.compact(snapshotOf(1));
+    second.append(health(2));
+    second.close();
+    const reader = new SqliteStoreReader(file);
+    expect(reader.history()).toEqual({ journal: [health(1), health(2)] });
+    reader.close();
+
+    const late = join(dir, 'late.db');
+    const plain = open(late);
+    plain.append(health(1));
+    plain.compact(snapshotOf(1));
+    plain.close();
+    new SqliteStore(late, { archive: true }).close();
+    const lateReader = new SqliteStoreReader(late);
+    expect(lateReader.history()).toBeNull();
+    lateReader.close();
+    expect(openError(() => new SqliteStore(join(dir, 'x.db'), { archive: 'yes' } as never)).reason).toContain('archive');
+  });
+});
+
 describe('SqliteStore (ports.ts Store): refusing files that are not its own', () => {
   it('a file that is not SQLite: a clear error naming the file', () => {
     const file = join(dir, 'notes.txt');

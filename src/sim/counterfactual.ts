@@ -87,7 +87,7 @@ export function chooseDeployment(recording: Recording, choice: { job?: string; d
   const gone = recording.compacted.filter((d) => (choice.deployment === undefined ? job === undefined || d.job === job : d.id === choice.deployment));
   const compactedMessage = (ids: string[]): string =>
     `holds ${ids.join(', ')} only in its snapshot: the engine compacted the journal (it does on every restart and every compactEvery inputs, 10,000 by default), so what the nodes reported is gone; ` +
-    'to record a rollout for replay, open the engine with { compactEvery: Infinity } and keep it running until the rollout ends';
+    "to record rollouts for replay, open the store with new SqliteStore(file, { archive: true }) (compaction then keeps the entries), or open the engine with { compactEvery: Infinity } and keep it running until the rollout ends";
   if (all.length === 0) {
     if (gone.length > 0) throw new RecordingError(compactedMessage(gone.map((d) => d.id)));
     throw new RecordingError('holds no deployment: no job was submitted to the engine that wrote it');

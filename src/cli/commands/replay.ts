@@ -58,9 +58,11 @@ function readRecording(file: string, cwd: string): Recording {
     throw InputError.single(file, error.reason);
   }
   try {
-    const history = about(file, () => reader.load());
-    if (history === null) throw InputError.single(file, 'is an empty store: no engine has written to it yet');
-    return about(file, () => playRecording(history));
+    const state = about(file, () => reader.load());
+    if (state === null) throw InputError.single(file, 'is an empty store: no engine has written to it yet');
+    // A store that archives its compacted entries holds the whole history: played from the first entry, no snapshot needed.
+    const archived = about(file, () => reader.history());
+    return about(file, () => playRecording(archived === null ? state : { snapshot: null, journal: archived.journal }));
   } finally {
     reader.close();
   }

@@ -52,9 +52,21 @@ const SCHEMA = `
 export interface SqliteStoreOptions {
   /** `full` (default): survives power loss; `normal`: survives a process crash only, much faster. */
   synchronous?: 'full' | 'normal';
+  /**
+   * Keep every journal entry: compaction moves the entries its snapshot covers
+   * to a `journal_archive` table instead of deleting them, so the whole history
+   * stays readable (`SqliteStoreReader.history()`, `fleet-rollout replay`). The
+   * file grows with every input; recovery still reads only snapshot and journal.
+   * Default false; once a file archives, every later store on it does too.
+   */
+  archive?: boolean;
 }
 
-const optionsSchema = z.strictObject({ synchronous: z.enum(['full', 'normal']).optional() });
+const optionsSchema = z.strictObject({ synchronous: z.enum(['full', 'normal']).optional(), archive: z.boolean().optional() });
+
+/** Created by the first store opened with `archive`; `complete` says whether it holds every entry since the file was created. */
+// Its own numbering: the journal's `seq` starts again after each compaction empties it.
+const ARCHIVE_SCHEMA = `CREATE TABLE IF NOT EXISTS journal_archive (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, input TEXT NOT NULL, delivered INTEGER)`;
 
 /** A typo (`{synchronous: 'FULL'}`, `{sync: 'full'}`) is an error naming the field, never a silent default. */
 function checkOptions(file: string, options: unknown): SqliteStoreOptions {
@@ -79,13 +91,15 @@ export class SqliteStore implements Store {
     readonly file: string,
     options: SqliteStoreOptions = {},
   ) {
-    const { synchronous = 'full' } = checkOptions(file, options);
+    const { synchronous = 'full', archive = false } = checkOptions(file, options);
     this.db = openDatabase(file);
     let lock: Database.Database | null = null;
     try {
       const kind = identify(this.db, file);
       lock = acquireWriterLock(file);
       prepareFile(this.db, kind, synchronous);
+      // Once a file archives, it keeps archiving: a later open without the option must not leave a gap.
+      if (archive || archiveState(this.db) !== undefined) prepareArchive(this.db);
     } catch (error) {
       lock?.close();
       this.db.close();
@@ -100,10 +114,12 @@ export class SqliteStore implements Store {
     const upsertSnapshot = this.db.prepare<[string]>(
       'INSERT INTO snapshot (id, body) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body',
     );
+    const archiveJournal = archiveState(this.db) !== undefined ? this.db.prepare('INSERT INTO journal_archive (at, input, delivered) SELECT at, input, delivered FROM journal ORDER BY seq') : null;
     const clearJournal = this.db.prepare('DELETE FROM journal');
     // One transaction: a crash leaves either the old snapshot and its journal, or the new snapshot alone.
     this.compactTx = this.db.transaction((snapshot: EngineSnapshot) => {
       upsertSnapshot.run(JSON.stringify(snapshot));
+      archiveJournal?.run();
       clearJournal.run();
     });
   }
@@ -175,9 +191,56 @@ export class SqliteStoreReader {
     return loadState(this.db, this.file);
   }
 
+  /**
+   * Every journal entry since the file was created, from the archive and the
+   * journal (one read transaction), when the store was written with `archive`
+   * from its first compaction on; null otherwise (then compacted entries are gone).
+   */
+  history(): { journal: JournalEntry[] } | null {
+    if (this.load() === null) return null;
+    if (archiveState(this.db) !== 'complete') return null;
+    const read = this.db.transaction(() => [
+      ...this.db.prepare<[], EntryRow>('SELECT seq, at, input, delivered FROM journal_archive ORDER BY seq').all(),
+      ...this.db.prepare<[], EntryRow>('SELECT seq, at, input, delivered FROM journal ORDER BY seq').all(),
+    ]);
+    return { journal: read().map((row) => entryOf(this.file, row)) };
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+interface EntryRow {
+  seq: number;
+  at: number;
+  input: string;
+  delivered: number | null;
+}
+
+function entryOf(file: string, row: EntryRow): JournalEntry {
+  return {
+    at: row.at,
+    input: parseJson(file, row.input, `journal entry ${row.seq}`) as JournalEntry['input'],
+    ...(row.delivered === null ? {} : { delivered: row.delivered }),
+  };
+}
+
+function archiveState(db: Database.Database): string | undefined {
+  return db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'archive'").get()?.value;
+}
+
+/**
+ * The archive table, once: it is complete when it starts before anything was
+ * compacted (no snapshot yet), partial otherwise (said by `meta.archive`).
+ */
+function prepareArchive(db: Database.Database): void {
+  db.transaction(() => {
+    if (archiveState(db) !== undefined) return;
+    db.exec(ARCHIVE_SCHEMA);
+    const compacted = db.prepare('SELECT 1 FROM snapshot WHERE id = 1').get() !== undefined;
+    db.prepare<[string]>("INSERT INTO meta (key, value) VALUES ('archive', ?)").run(compacted ? 'partial' : 'complete');
+  })();
 }
 
 /** One read transaction: the snapshot and the journal that follows it, never a mix of two compactions. */
@@ -194,11 +257,7 @@ function loadState(db: Database.Database, file: string): { snapshot: EngineSnaps
   const { snapshot, rows, beat } = read();
   return {
     snapshot: snapshot === undefined ? null : (parseJson(file, snapshot.body, 'the snapshot') as EngineSnapshot),
-    journal: rows.map((row) => ({
-      at: row.at,
-      input: parseJson(file, row.input, `journal entry ${row.seq}`) as JournalEntry['input'],
-      ...(row.delivered === null ? {} : { delivered: row.delivered }),
-    })),
+    journal: rows.map((row) => entryOf(file, row)),
     ...(beat === undefined ? {} : { heartbeat: parseJson(file, beat.value, 'the heartbeat') as Heartbeat }),
   };
 }
