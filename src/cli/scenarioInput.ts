@@ -1,5 +1,5 @@
 /**
- * Reading what `compare` and `tune` take: a scenario (with the JobSpec files
+ * Reading what `simulate`, `compare` and `tune` take: a scenario (with the JobSpec files
  * it names) and policy files. Every problem names its file and field and
  * ends in an `InputError` (exit 2); warnings go to standard error at once.
  */
@@ -52,7 +52,7 @@ export async function readPolicy(file: string, scenario: Scenario, io: CliIO): P
 }
 
 /** JobSpec files named by the scenario, read like any FILE argument (relative to the working directory); each one read is recorded in `inputs`. */
-function jobFileReader(io: CliIO, inputs: string[]): ReadJobFile {
+export function jobFileReader(io: CliIO, inputs: string[]): ReadJobFile {
   return async (file) => {
     try {
       const bytes = (await readInput(file, JOBSPEC_INPUT, io)).bytes;

@@ -18,12 +18,13 @@ import { MAX_RUNS, monteCarlo } from '../../sim/monteCarlo.js';
 import type { SimResult } from '../../sim/result.js';
 import { runScenario, ScenarioRunError, type RunProgress } from '../../sim/run.js';
 import { RELEASE_NAMES, withRelease, type ReleaseName } from '../../sim/releaseCases.js';
-import { loadScenario, type ReadJobFile, type Scenario, type SourcedProblem } from '../../sim/scenario.js';
+import { loadScenario, type Scenario, type SourcedProblem } from '../../sim/scenario.js';
 import { traceWriter, type TraceWriter } from '../../sim/trace.js';
 import { InputError, RunError, UsageError } from '../errors.js';
-import { JOBSPEC_INPUT, readInput, STDIN_SOURCE, type InputKind } from '../input.js';
+import { readInput, STDIN_SOURCE } from '../input.js';
 import type { CliIO } from '../io.js';
 import { openReportFile } from '../reportFile.js';
+import { jobFileReader, SCENARIO_INPUT } from '../scenarioInput.js';
 import { seriesReport, singleRunReport } from './simulateReport.js';
 
 export interface SimulateArgs {
@@ -60,9 +61,6 @@ export type SimulateOutcome =
   | (Loaded & { ok: false; errors: SourcedProblem[] })
   | (Loaded & { ok: true; kind: 'run'; result: SimResult; /** The trace went to standard output: the summary must not. */ traceOnStdout: boolean })
   | (Loaded & { ok: true; kind: 'runs'; aggregate: Aggregate });
-
-/** Scenarios write large fleets as generated groups; explicit nodes take ~60 bytes each. */
-const SCENARIO_INPUT: InputKind = { noun: 'a scenario', maxBytes: 8 * 1024 * 1024 };
 
 /** @throws InputError / UsageError for bad input (exit 2), RunError when the trace cannot be written (exit 1). */
 export async function simulateCommand(args: SimulateArgs, io: CliIO, progress: ProgressSink = SILENT): Promise<SimulateOutcome> {
@@ -123,20 +121,6 @@ function releaseOnly(scenario: Scenario, name: string, source: string): Scenario
   const only = withRelease(scenario, name as ReleaseName);
   if (only === null) throw InputError.single(source, `has no ${name} release case (releases.${name}) for --release ${name}`, 'releases');
   return only;
-}
-
-/** JobSpec files named by the scenario, read like any FILE argument; each one read is recorded in `inputs`. */
-function jobFileReader(io: CliIO, inputs: string[]): ReadJobFile {
-  return async (file) => {
-    try {
-      const bytes = (await readInput(file, JOBSPEC_INPUT, io)).bytes;
-      inputs.push(resolve(io.cwd, file));
-      return { ok: true, bytes };
-    } catch (error) {
-      if (error instanceof InputError) return { ok: false, message: error.problems.map((problem) => problem.message).join('; ') };
-      throw error;
-    }
-  };
 }
 
 /**
