@@ -154,6 +154,7 @@ describe('§7a group commit', () => {
   it('§7a property: group commit over an asynchronous store delivers exactly what committing each input does, in the same order', async () => {
     let interleaved = 0;
     let batched = 0;
+    const outcomes = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(scenarioArbitrary(30), fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }), fc.integer({ min: 0, max: 3 }), async (s, yields, delay) => {
         const referenceClock = new VirtualClock();
@@ -179,6 +180,7 @@ describe('§7a group commit', () => {
         if (store.writes < s.steps.length) batched++;
         expect(got).toEqual(expected);
         expect(strip(engine.snapshot())).toEqual(strip(reference.snapshot()));
+        for (const d of reference.deployments()) outcomes.set(d.state, (outcomes.get(d.state) ?? 0) + 1);
         engine.dispose();
         reference.dispose();
       }),
@@ -187,10 +189,14 @@ describe('§7a group commit', () => {
     // The runs reach the interesting case: commits landing between inputs, and inputs sharing a write.
     expect(interleaved).toBeGreaterThan(100);
     expect(batched).toBeGreaterThan(30);
+    // ... and rollouts of every kind: completed, failed, rolled back (the counts are printed for the reviewer).
+    console.log('group commit property, deployments by final state:', Object.fromEntries(outcomes));
+    expect(outcomes.get('completed') ?? 0).toBeGreaterThan(0);
+    expect((outcomes.get('failed') ?? 0) + (outcomes.get('rolled_back') ?? 0) + (outcomes.get('rolling_back') ?? 0)).toBeGreaterThan(5);
   }, 120_000);
 
   it('§7a property: after a crash at any moment, everything that went out is what the durable journal decides', async () => {
-    const outcomes = { lostInputs: 0, delivered: 0 };
+    const outcomes = { lostInputs: 0, delivered: 0, states: new Map<string, number>() };
     await fc.assert(
       fc.asyncProperty(scenarioArbitrary(30), fc.nat(), fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }), async (s, crashAt, yields) => {
         const clock = new VirtualClock();
@@ -213,6 +219,7 @@ describe('§7a group commit', () => {
         const known = new Set(decided);
         for (const item of before) expect(known.has(item), `went out but the store cannot account for it: ${item}`).toBe(true);
         outcomes.delivered += before.length;
+        for (const d of reopened.deployments()) outcomes.states.set(d.state, (outcomes.states.get(d.state) ?? 0) + 1);
         if (journal.journal.length < accepted) outcomes.lostInputs++;
         reopened.dispose();
       }),
@@ -220,6 +227,8 @@ describe('§7a group commit', () => {
     );
     expect(outcomes.delivered).toBeGreaterThan(200);
     expect(outcomes.lostInputs).toBeGreaterThan(5); // crashes that lost inputs still in flight
+    console.log('crash property, deployments by state at the crash (as the durable journal has them):', Object.fromEntries(outcomes.states));
+    expect((outcomes.states.get('failed') ?? 0) + (outcomes.states.get('rolled_back') ?? 0) + (outcomes.states.get('rolling_back') ?? 0)).toBeGreaterThan(2);
   }, 120_000);
 });
 
