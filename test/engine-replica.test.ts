@@ -157,4 +157,30 @@ describe.skipIf(!POSTGRES_INSTALLED)('§7a replicas on a real PostgreSQL server'
     expect(b.engine.leadership!.lost).not.toBeNull();
     expect(stalling.starts.map((s) => s.node)).toEqual(['n-01']);
   });
+
+  it('§4 v1.1 downtime: after a leader dies without releasing, a passing streak resumes with the time it had left at its last lease renewal', async () => {
+    const schema = `r${++schemas}`;
+    const a = await replica(schema);
+    a.engine.upsertNodes(nodes(1));
+    a.engine.submit(jobSpec({ deployment: { strategy: 'rolling', health_check: { deadline: '10m', min_healthy_time: '6s', max_error_rate: 0.1 } } }));
+    a.engine.reportExecution({ node: 'n-01', job: JOB, version: 1, status: 'started' });
+    a.engine.reportHealth({ node: 'n-01', job: JOB, version: 1, healthy: true }); // the 6 s streak starts
+    await a.engine.committed();
+    const startedAt = Date.now();
+    const at = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms - (Date.now() - startedAt))));
+    // The leader lives 5 s (renewing its lease, no input), then dies: no renewal, no release.
+    await at(5000);
+    (a.store as unknown as { lease: { stopTimers(): void } }).lease.stopTimers();
+    a.engine.dispose();
+    // The standby opens once the streak has run 6 s in wall time.
+    await at(6000);
+    const b = await replica(schema);
+    expect(b.engine.leadership!.epoch).toBe(2);
+    // The downtime (~1 s since the last renewal) is nobody's time: the streak has ~1 s left, not 0 ...
+    expect(Date.now() - startedAt).toBeLessThan(6900);
+    expect(b.engine.nodeState(b.engine.status(JOB)!.id, 'n-01')).toBe('updating');
+    // ... and the 5 s the leader was alive count: it ends about 1 s later (not 6 s, as counting from the last input would make it).
+    await at(8500);
+    expect(b.engine.status(JOB)!.state).toBe('completed');
+  });
 });
