@@ -238,6 +238,19 @@ describe('§2 a policy is a JobSpec or its deployment block', () => {
     expect(rolling.ok && rolling.job.deployment.health_check).toEqual({ deadline: '2m', min_healthy_time: '5s', max_error_rate: 0.1 });
   });
 
+  it('§2 a block onto a job of the same strategy warns only about what the block itself sets', async () => {
+    const scenario = await load(scenarioText());
+    const rollingJob = policyOf(scenario, { strategy: 'rolling', max_parallel: 8 });
+    // The normalized rolling job carries canary_count: 0 and friends; merging onto it must not blame the block for them.
+    expect(rollingJob.deployment).toMatchObject({ strategy: 'rolling', canary_count: 0, canary_percent: 0 });
+    const again = deploymentPolicy({ strategy: 'rolling', max_parallel: 50 }, rollingJob);
+    expect(again.ok && again.warnings).toEqual([]);
+    const noStrategy = deploymentPolicy({ max_parallel: 20 }, rollingJob);
+    expect(noStrategy.ok && noStrategy.warnings).toEqual([]);
+    const ownWords = deploymentPolicy({ strategy: 'rolling', canary_percent: 5 }, rollingJob);
+    expect(ownWords.ok && ownWords.warnings).toEqual([{ path: 'canary_percent', message: 'ignored: only strategy "canary" uses it' }]);
+  });
+
   it('§2 problems of a block carry paths relative to it; a whole JobSpec must roll out the same job', async () => {
     const scenario = await load(scenarioText());
     expect(policyJob({ max_paralel: 3 }, scenario.job)).toMatchObject({ ok: false, errors: [{ path: 'max_paralel', message: expect.stringContaining('did you mean `max_parallel`') }] });

@@ -51,10 +51,10 @@ export function deploymentPolicy(block: Record<string, unknown>, job: JobSpec): 
 
 export function mergeDeployment(base: Record<string, unknown>, block: Record<string, unknown>): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...base };
-  // A block that changes the strategy does not inherit the fields the new strategy ignores (they would only warn).
-  if (typeof block.strategy === 'string' && block.strategy !== base.strategy) {
-    for (const key of IGNORED_BY[block.strategy] ?? []) delete merged[key];
-  }
+  // The job's deployment is normalized (a rolling job carries canary_count: 0): the fields the merged strategy
+  // ignores are kept only when the block sets them, so only the user's own words can warn.
+  const strategy = typeof block.strategy === 'string' ? block.strategy : base.strategy;
+  for (const key of IGNORED_BY[strategy as string] ?? []) delete merged[key];
   if (block.canary_count !== undefined || block.canary_percent !== undefined) {
     delete merged.canary_count;
     delete merged.canary_percent;
