@@ -5,12 +5,11 @@
  *
  * One execution per node at a time (a new start replaces the old one, as on a
  * real node) and at most one pending timer per node, so a report costs O(1).
- * A node's slot is made when the engine first starts it (or its connection
- * changes): loading a million-node fleet costs an index and a reference a
- * node, and each slot is made hot, next to the others of its rollout window,
- * instead of a million cold objects made at load. Measured on 1,000,000
- * nodes: ~205 bytes a slot, ~375 with an execution running (its timer and id
- * included).
+ * A node's slot (a row of agentSlots.ts) is made when the engine first starts
+ * it (or its connection changes): loading a million-node fleet costs an index
+ * entry and a reference a node, and each slot is made next to the others of
+ * its rollout window. Nodes are found by id through a NodeIndex (no hash
+ * probe for generated ids); a timer's callback carries its slot.
  *
  * What an execution reports (draws from the execution's stream, see prng.ts):
  * - update of a pipeline: after the start delay, `started` and a first health
@@ -33,10 +32,12 @@
  * A node runs one execution per job: a second job on the same node gets its
  * own slot (and its own stream of draws).
  */
-import type { Clock, ExecutionRequest, Executor, TimerHandle } from '../engine/ports.js';
+import type { Clock, ExecutionRequest, Executor } from '../engine/ports.js';
 import type { ExecutionReport, HealthReport } from '../engine/types.js';
 import type { FleetNode } from '../selector/types.js';
+import { AgentSlots, CONNECTED, CRASHES, FAILING, PIPELINE, REPORTING, REVERT } from './agentSlots.js';
 import { pick, type Behavior } from './behavior.js';
+import { NodeIndex } from './nodeIndex.js';
 import { executionStreamKey, nodeStreamKey, uniform } from './prng.js';
 import { healthChangesAfter, healthyAt, type ExecutionScript } from './script.js';
 
@@ -51,7 +52,7 @@ export type ExecutionBehavior = (request: ExecutionRequest, node: FleetNode) => 
 
 type Status = ExecutionReport['status'];
 
-/** What the node's pending timer does when it fires. */
+/** What the slot's pending timer does when it fires. */
 const IDLE = 0;
 const FIRST_REPORT = 1;
 const HEALTH_REPORT = 2;
@@ -68,45 +69,20 @@ interface ScriptRun {
   judged: boolean;
 }
 
-interface AgentNode {
-  readonly id: string;
-  /** Dense index, in the order nodes were added: what per-node tallies are indexed by (a job's slot shares its node's). */
-  readonly index: number;
-  readonly key: number;
-  node: FleetNode;
-  behavior: Behavior;
-  /** The running execution's stream (prng.ts) and the draws taken from it. */
-  stream: number;
-  draws: number;
-  connected: boolean;
-  executionId: string | null;
-  /** The deployment that started the current execution. */
-  deployment: string;
-  job: string;
-  version: number;
-  revert: boolean;
-  pipeline: boolean;
-  crashes: boolean;
-  failing: boolean;
-  /** False once the engine has judged the execution: no more health reports. */
-  reporting: boolean;
-  next: number;
-  timer: TimerHandle | null;
-  /** Execution reports lost while disconnected, sent on reconnection. */
-  owed: Status[] | null;
-  fire: (() => void) | null;
-  run: ScriptRun | null;
-  /** Slots of other jobs on the same node (rare: null until a second job starts here). */
-  others: AgentNode[] | null;
-}
-
 export class SimulatedAgents implements Executor {
-  /** Every node added, by id: its dense index into `added` and `slots`. */
-  private readonly indexes = new Map<string, number>();
-  /** The node as added, by index (until its slot exists, the slot's `node` after). */
-  private readonly added: FleetNode[] = [];
-  /** A node's first slot, made when first needed (`slotAt`). */
-  private readonly slots: (AgentNode | undefined)[] = [];
+  /** Every node added: its dense index. */
+  private readonly ids = new NodeIndex();
+  /** The node as last added, by index. */
+  private readonly nodes: FleetNode[] = [];
+  /** A node's first slot by node index, -1 until made (`slotAt`). */
+  private primary = new Int32Array(1024);
+  private readonly slots = new AgentSlots();
+  /** Slots of other jobs on a node, by its first slot (rare: a second job started there). */
+  private readonly others = new Map<number, number[]>();
+  /** Execution reports lost while disconnected, sent on reconnection; by slot. */
+  private readonly owed = new Map<number, Status[]>();
+  /** Scripted executions' schedules, by slot. */
+  private readonly runs = new Map<number, ScriptRun>();
   private sink: ReportSink | null = null;
   /**
    * While true, every update starts at once and passes: used to put `previous`
@@ -137,104 +113,107 @@ export class SimulatedAgents implements Executor {
    * index, executions and draws, with the new labels and connection.
    */
   addNode(node: FleetNode): number {
-    const index = this.indexes.get(node.id);
-    if (index !== undefined) {
-      const known = this.slotAt(index);
-      known.node = node;
-      known.behavior = this.behaviorOf(node);
-      for (const slot of known.others ?? []) slot.node = node;
-      this.setConnected(node.id, node.connected);
-      return index;
+    const known = this.ids.indexOf(node.id);
+    if (known >= 0) {
+      const slot = this.slotAt(known);
+      this.nodes[known] = node;
+      this.slots.behavior[slot] = this.behaviorOf(node);
+      this.setNodeConnected(slot, node.connected);
+      return known;
     }
-    const fresh = this.added.length;
-    this.indexes.set(node.id, fresh);
-    this.added.push(node);
-    this.slots.push(undefined);
-    return fresh;
+    const index = this.ids.add(node.id);
+    this.nodes.push(node);
+    if (index === this.primary.length) {
+      const bigger = new Int32Array(this.primary.length * 2);
+      bigger.set(this.primary);
+      this.primary = bigger;
+    }
+    this.primary[index] = -1;
+    return index;
   }
 
   /** The dense index of a node added with `addNode`, -1 for an unknown id. */
   indexOf(id: string): number {
-    return this.indexes.get(id) ?? -1;
+    return this.ids.indexOf(id);
   }
 
   has(id: string): boolean {
-    return this.indexes.has(id);
+    return this.ids.indexOf(id) >= 0;
   }
 
-  /** A node's first slot; undefined for an unknown id. */
-  private slot(id: string): AgentNode | undefined {
-    const index = this.indexes.get(id);
-    return index === undefined ? undefined : this.slotAt(index);
+  /** A node's first slot, -1 for an unknown id. */
+  private slot(id: string): number {
+    const index = this.ids.indexOf(id);
+    return index < 0 ? -1 : this.slotAt(index);
   }
 
   /** The slot as it would have been made when the node was added: nothing about the node changed since (a change makes it first). */
-  private slotAt(index: number): AgentNode {
-    let slot = this.slots[index];
-    if (slot === undefined) {
-      const node = this.added[index]!;
-      slot = newSlot(node, index, nodeStreamKey(this.seed, node.id), this.behaviorOf(node));
-      this.slots[index] = slot;
-    }
-    return slot;
+  private slotAt(index: number): number {
+    const slot = this.primary[index]!;
+    if (slot >= 0) return slot;
+    const node = this.nodes[index]!;
+    return (this.primary[index] = this.slots.add(index, nodeStreamKey(this.seed, node.id), this.behaviorOf(node), node.connected));
   }
 
   setConnected(id: string, connected: boolean): void {
-    const node = this.slot(id);
-    if (node === undefined) return;
-    this.setSlotConnected(node, connected);
-    for (const slot of node.others ?? []) this.setSlotConnected(slot, connected);
+    const slot = this.slot(id);
+    if (slot >= 0) this.setNodeConnected(slot, connected);
   }
 
-  private setSlotConnected(node: AgentNode, connected: boolean): void {
-    node.connected = connected;
-    if (!connected || node.owed === null) return;
-    const owed = node.owed;
-    node.owed = null;
-    const execution = node.executionId;
+  private setNodeConnected(primary: number, connected: boolean): void {
+    this.setSlotConnected(primary, connected);
+    for (const slot of this.others.get(primary) ?? []) this.setSlotConnected(slot, connected);
+  }
+
+  private setSlotConnected(slot: number, connected: boolean): void {
+    const slots = this.slots;
+    slots.flags[slot] = connected ? slots.flags[slot]! | CONNECTED : slots.flags[slot]! & ~CONNECTED;
+    const owed = connected ? this.owed.get(slot) : undefined;
+    if (owed === undefined) return;
+    this.owed.delete(slot);
+    const execution = slots.executionId[slot];
     for (const status of owed) {
-      if (node.executionId !== execution) return;
-      this.execution(node, status);
+      if (slots.executionId[slot] !== execution) return;
+      this.execution(slot, status);
     }
   }
 
   start(request: ExecutionRequest): void {
-    const node = this.slotOf(request.node, request.job, true)!;
-    if (node.executionId === request.executionId) return; // a repeated start is idempotent
-    this.cancel(node);
-    node.executionId = request.executionId;
-    node.deployment = request.deployment;
-    node.job = request.job;
-    node.version = request.version;
-    node.revert = request.purpose === 'revert';
-    node.pipeline = request.spec.type === 'pipeline';
-    node.reporting = true;
-    node.owed = null;
-    node.stream = executionStreamKey(node.key, request.version, node.revert);
-    node.draws = 0;
-    node.run = null;
-    if (this.executionBehavior !== null) node.behavior = this.executionBehavior(request, node.node);
-    const script = node.behavior.script;
-    if (script !== undefined && !this.instant) return this.startScripted(node, script);
-    if (this.instant || node.revert) {
-      node.crashes = false;
-      node.failing = false;
-    } else {
-      node.crashes = this.draw(node) < node.behavior.crash_probability;
-      node.failing = this.draw(node) < node.behavior.fail_probability;
+    const slot = this.slotOf(request.node, request.job, true);
+    const slots = this.slots;
+    if (slots.executionId[slot] === request.executionId) return; // a repeated start is idempotent
+    this.cancel(slot);
+    const revert = request.purpose === 'revert';
+    slots.executionId[slot] = request.executionId;
+    slots.deployment[slot] = request.deployment;
+    slots.job[slot] = request.job;
+    slots.version[slot] = request.version;
+    slots.flags[slot] = (slots.flags[slot]! & CONNECTED) | (revert ? REVERT : 0) | (request.spec.type === 'pipeline' ? PIPELINE : 0) | REPORTING;
+    if (this.owed.size > 0) this.owed.delete(slot);
+    slots.stream[slot] = executionStreamKey(slots.key[slot]!, request.version, revert);
+    slots.draws[slot] = 0;
+    if (this.runs.size > 0) this.runs.delete(slot);
+    if (this.executionBehavior !== null) slots.behavior[slot] = this.executionBehavior(request, this.nodes[slots.node[slot]!]!);
+    const behavior = slots.behavior[slot]!;
+    const script = behavior.script;
+    if (script !== undefined && !this.instant) return this.startScripted(slot, script);
+    if (!this.instant && !revert) {
+      if (this.draw(slot) < behavior.crash_probability) slots.flags[slot]! |= CRASHES;
+      if (this.draw(slot) < behavior.fail_probability) slots.flags[slot]! |= FAILING;
     }
-    this.schedule(node, FIRST_REPORT, this.instant ? 0 : this.drawDelay(node));
+    this.schedule(slot, FIRST_REPORT, this.instant ? 0 : this.drawDelay(slot));
   }
 
   stop(request: { executionId: string; node: string; job?: string }): void {
-    const node = this.slotOf(request.node, request.job, false);
-    if (node === undefined || node.executionId !== request.executionId) return;
-    this.cancel(node);
-    node.executionId = null;
-    node.reporting = false;
-    node.owed = null;
-    node.run = null;
-    this.onStop?.(node.deployment, node.index, node.revert);
+    const slot = this.slotOf(request.node, request.job, false);
+    const slots = this.slots;
+    if (slot < 0 || slots.executionId[slot] !== request.executionId) return;
+    this.cancel(slot);
+    slots.executionId[slot] = null;
+    slots.flags[slot]! &= ~REPORTING;
+    if (this.owed.size > 0) this.owed.delete(slot);
+    if (this.runs.size > 0) this.runs.delete(slot);
+    this.onStop?.(slots.deployment[slot]!, slots.node[slot]!, (slots.flags[slot]! & REVERT) !== 0);
   }
 
   /**
@@ -245,167 +224,157 @@ export class SimulatedAgents implements Executor {
    */
   judged(id: string, version: number, deployment?: string): void {
     const primary = this.slot(id);
-    if (primary === undefined) return;
-    const node = deployment === undefined || primary.deployment === deployment ? primary : primary.others?.find((slot) => slot.deployment === deployment);
-    if (node === undefined || node.version !== version || node.revert) return;
-    if (node.run !== null) {
-      node.run.judged = true;
-      if (this.scriptGoesOn(node, node.run)) return;
+    if (primary < 0) return;
+    const slots = this.slots;
+    const slot = deployment === undefined || slots.deployment[primary] === deployment ? primary : (this.others.get(primary)?.find((other) => slots.deployment[other] === deployment) ?? -1);
+    if (slot < 0 || slots.version[slot] !== version || (slots.flags[slot]! & REVERT) !== 0) return;
+    const run = this.runs.size > 0 ? this.runs.get(slot) : undefined;
+    if (run !== undefined) {
+      run.judged = true;
+      if (this.scriptGoesOn(slot, run)) return;
     }
-    this.cancel(node);
-    node.reporting = false;
-    node.owed = null;
-    node.fire = null; // nothing left to schedule: a judged node keeps no closure (~100 B a node at 1M)
+    this.cancel(slot);
+    slots.flags[slot]! &= ~REPORTING;
+    if (this.owed.size > 0) this.owed.delete(slot);
+    slots.fire[slot] = null; // nothing left to schedule: a judged node keeps no closure
   }
 
-  /** The slot running `job` on the node (the node's first slot when `job` is not given); `create`: make one for a new job. */
-  private slotOf(id: string, job: string | undefined, create: boolean): AgentNode | undefined {
-    const node = this.slot(id);
-    if (node === undefined) {
+  /** The slot running `job` on the node (the node's first slot when `job` is not given); `create`: make one for a new job. -1 when there is none. */
+  private slotOf(id: string, job: string | undefined, create: boolean): number {
+    const primary = this.slot(id);
+    if (primary < 0) {
       if (create) throw new Error(`the engine started an execution on ${id}, a node the simulator does not know`);
-      return undefined;
+      return -1;
     }
-    if (job === undefined || node.job === job || node.job === '') return node;
-    const other = node.others?.find((slot) => slot.job === job);
-    if (other !== undefined || !create) return other;
-    const slot = newSlot(node.node, node.index, nodeStreamKey(this.seed, `${id}\u0000${job}`), node.behavior);
-    slot.connected = node.connected;
-    (node.others ??= []).push(slot);
+    const slots = this.slots;
+    if (job === undefined || slots.job[primary] === job || slots.job[primary] === '') return primary;
+    const others = this.others.get(primary);
+    const other = others?.find((slot) => slots.job[slot] === job);
+    if (other !== undefined || !create) return other ?? -1;
+    const index = slots.node[primary]!;
+    const slot = slots.add(index, nodeStreamKey(this.seed, `${id}\u0000${job}`), slots.behavior[primary]!, (slots.flags[primary]! & CONNECTED) !== 0);
+    if (others === undefined) this.others.set(primary, [slot]);
+    else others.push(slot);
     return slot;
   }
 
-  private startScripted(node: AgentNode, script: ExecutionScript): void {
-    node.crashes = node.revert ? script.revert === 'fails' : script.crash === 'at_start';
-    node.failing = false;
-    node.run = { script, startedAt: this.clock.now(), crashAt: Infinity, doneAt: Infinity, reportAt: Infinity, judged: false };
-    const revertDelay = node.revert ? script.revert_delay : undefined;
-    if (node.revert ? script.revert === 'hangs' || (script.silent && revertDelay === undefined) : script.silent) return;
-    this.schedule(node, FIRST_REPORT, revertDelay ?? this.drawDelay(node));
+  private startScripted(slot: number, script: ExecutionScript): void {
+    const slots = this.slots;
+    const revert = (slots.flags[slot]! & REVERT) !== 0;
+    if (revert ? script.revert === 'fails' : script.crash === 'at_start') slots.flags[slot]! |= CRASHES;
+    this.runs.set(slot, { script, startedAt: this.clock.now(), crashAt: Infinity, doneAt: Infinity, reportAt: Infinity, judged: false });
+    const revertDelay = revert ? script.revert_delay : undefined;
+    if (revert ? script.revert === 'hangs' || (script.silent && revertDelay === undefined) : script.silent) return;
+    this.schedule(slot, FIRST_REPORT, revertDelay ?? this.drawDelay(slot));
   }
 
-  private draw(node: AgentNode): number {
-    return uniform(node.stream, node.draws++);
+  private draw(slot: number): number {
+    return uniform(this.slots.stream[slot]!, this.slots.draws[slot]!++);
   }
 
-  private drawDelay(node: AgentNode): number {
-    const range = node.behavior.start_delay;
-    return range.min === range.max ? range.min : Math.round(pick(range, this.draw(node)));
+  private drawDelay(slot: number): number {
+    const range = this.slots.behavior[slot]!.start_delay;
+    return range.min === range.max ? range.min : Math.round(pick(range, this.draw(slot)));
   }
 
-  private schedule(node: AgentNode, next: number, delay: number): void {
-    node.next = next;
-    node.fire ??= () => this.fire(node);
-    node.timer = this.clock.schedule(this.clock.now() + delay, node.fire);
+  private schedule(slot: number, next: number, delay: number): void {
+    const slots = this.slots;
+    slots.next[slot] = next;
+    const fire = (slots.fire[slot] ??= () => this.fire(slot));
+    slots.timer[slot] = this.clock.schedule(this.clock.now() + delay, fire);
   }
 
-  private cancel(node: AgentNode): void {
-    if (node.timer !== null) this.clock.cancel(node.timer);
-    node.timer = null;
-    node.next = IDLE;
+  private cancel(slot: number): void {
+    const slots = this.slots;
+    const timer = slots.timer[slot];
+    if (timer !== null) {
+      this.clock.cancel(timer);
+      slots.timer[slot] = null;
+    }
+    slots.next[slot] = IDLE;
   }
 
   /** Each report may make the engine stop, replace or judge the execution at once, hence the re-checks. */
-  private fire(node: AgentNode): void {
-    const step = node.next;
-    node.timer = null;
-    node.next = IDLE;
-    const execution = node.executionId;
-    if (step === SCRIPTED) return this.fireScripted(node, node.run!);
+  private fire(slot: number): void {
+    const slots = this.slots;
+    const step = slots.next[slot];
+    slots.timer[slot] = null;
+    slots.next[slot] = IDLE;
+    const execution = slots.executionId[slot];
+    if (step === SCRIPTED) return this.fireScripted(slot, this.runs.get(slot)!);
     if (step === FIRST_REPORT) {
-      if (node.crashes) return this.execution(node, 'failed');
-      this.execution(node, 'started');
-      if (node.revert) return;
-      if (node.run !== null) return this.scriptStarted(node, node.run);
-      if (!node.pipeline) {
-        if (node.executionId === execution) this.execution(node, node.failing ? 'failed' : 'succeeded');
+      if ((slots.flags[slot]! & CRASHES) !== 0) return this.execution(slot, 'failed');
+      this.execution(slot, 'started');
+      if ((slots.flags[slot]! & REVERT) !== 0) return;
+      const run = this.runs.size > 0 ? this.runs.get(slot) : undefined;
+      if (run !== undefined) return this.scriptStarted(slot, run);
+      if ((slots.flags[slot]! & PIPELINE) === 0) {
+        if (slots.executionId[slot] === execution) this.execution(slot, (slots.flags[slot]! & FAILING) !== 0 ? 'failed' : 'succeeded');
         return;
       }
     }
-    if (node.executionId !== execution || !node.reporting) return;
-    if (node.connected) this.health(node, !node.failing);
-    if (node.executionId === execution && node.reporting) this.schedule(node, HEALTH_REPORT, node.behavior.report_interval);
+    if (slots.executionId[slot] !== execution || (slots.flags[slot]! & REPORTING) === 0) return;
+    if ((slots.flags[slot]! & CONNECTED) !== 0) this.health(slot, (slots.flags[slot]! & FAILING) === 0);
+    if (slots.executionId[slot] === execution && (slots.flags[slot]! & REPORTING) !== 0) this.schedule(slot, HEALTH_REPORT, slots.behavior[slot]!.report_interval);
   }
 
   /** A scripted execution has just reported `started`: its crash, its end and its health reports are planned from now. */
-  private scriptStarted(node: AgentNode, run: ScriptRun): void {
-    if (node.run !== run) return;
+  private scriptStarted(slot: number, run: ScriptRun): void {
+    if (this.runs.get(slot) !== run) return;
     const now = this.clock.now();
     const { crash, run_time: runTime } = run.script;
     if (typeof crash === 'number') run.crashAt = now + crash;
-    if (node.pipeline) run.reportAt = now;
+    if ((this.slots.flags[slot]! & PIPELINE) !== 0) run.reportAt = now;
     else if (typeof crash !== 'number' || crash > runTime) run.doneAt = now + runTime;
-    this.fireScripted(node, run);
+    this.fireScripted(slot, run);
   }
 
   /** Plays what is due now, in this order: the crash, the end of the run, a health report; then plans the next. */
-  private fireScripted(node: AgentNode, run: ScriptRun): void {
+  private fireScripted(slot: number, run: ScriptRun): void {
+    const slots = this.slots;
     const now = this.clock.now();
-    const execution = node.executionId;
+    const execution = slots.executionId[slot];
     if (run.crashAt <= now) {
       run.crashAt = run.doneAt = run.reportAt = Infinity;
-      return this.execution(node, 'failed');
+      return this.execution(slot, 'failed');
     }
     if (run.doneAt <= now) {
       run.crashAt = run.doneAt = run.reportAt = Infinity;
-      return this.execution(node, run.script.completion);
+      return this.execution(slot, run.script.completion);
     }
     if (run.reportAt <= now) {
-      if (node.connected) this.health(node, healthyAt(run.script, now - run.startedAt));
-      if (node.executionId !== execution || node.run !== run) return;
-      run.reportAt = run.judged && !this.scriptGoesOn(node, run) ? Infinity : now + node.behavior.report_interval;
+      if ((slots.flags[slot]! & CONNECTED) !== 0) this.health(slot, healthyAt(run.script, now - run.startedAt));
+      if (slots.executionId[slot] !== execution || this.runs.get(slot) !== run) return;
+      run.reportAt = run.judged && !this.scriptGoesOn(slot, run) ? Infinity : now + slots.behavior[slot]!.report_interval;
     }
     const next = Math.min(run.crashAt, run.doneAt, run.reportAt);
     if (next === Infinity) {
-      node.reporting = false;
+      slots.flags[slot]! &= ~REPORTING;
       return;
     }
-    this.schedule(node, SCRIPTED, next - now);
+    this.schedule(slot, SCRIPTED, next - now);
   }
 
   /** Something the engine would still hear: a crash to come, or health that changes later. */
-  private scriptGoesOn(node: AgentNode, run: ScriptRun): boolean {
-    return run.crashAt !== Infinity || (node.pipeline && healthChangesAfter(run.script, this.clock.now() - run.startedAt));
+  private scriptGoesOn(slot: number, run: ScriptRun): boolean {
+    return run.crashAt !== Infinity || ((this.slots.flags[slot]! & PIPELINE) !== 0 && healthChangesAfter(run.script, this.clock.now() - run.startedAt));
   }
 
-  private execution(node: AgentNode, status: Status): void {
-    if (!node.connected) {
-      (node.owed ??= []).push(status);
+  private execution(slot: number, status: Status): void {
+    const slots = this.slots;
+    if ((slots.flags[slot]! & CONNECTED) === 0) {
+      const owed = this.owed.get(slot);
+      if (owed === undefined) this.owed.set(slot, [status]);
+      else owed.push(status);
       return;
     }
-    this.sink!.reportExecution({ node: node.id, job: node.job, version: node.version, status });
+    this.sink!.reportExecution({ node: this.nodes[slots.node[slot]!]!.id, job: slots.job[slot]!, version: slots.version[slot]!, status });
   }
 
-  private health(node: AgentNode, healthy: boolean): void {
-    const rate = node.behavior.error_rate;
-    const errorRate = rate.min === rate.max ? rate.min : pick(rate, this.draw(node));
-    this.sink!.reportHealth({ node: node.id, job: node.job, version: node.version, healthy, error_rate: errorRate });
+  private health(slot: number, healthy: boolean): void {
+    const slots = this.slots;
+    const rate = slots.behavior[slot]!.error_rate;
+    const errorRate = rate.min === rate.max ? rate.min : pick(rate, this.draw(slot));
+    this.sink!.reportHealth({ node: this.nodes[slots.node[slot]!]!.id, job: slots.job[slot]!, version: slots.version[slot]!, healthy, error_rate: errorRate });
   }
-}
-
-function newSlot(node: FleetNode, index: number, key: number, behavior: Behavior): AgentNode {
-  return {
-    id: node.id,
-    index,
-    key,
-    node,
-    behavior,
-    stream: 0,
-    draws: 0,
-    connected: node.connected,
-    executionId: null,
-    deployment: '',
-    job: '',
-    version: 0,
-    revert: false,
-    pipeline: false,
-    crashes: false,
-    failing: false,
-    reporting: false,
-    next: IDLE,
-    timer: null,
-    owed: null,
-    fire: null,
-    run: null,
-    others: null,
-  };
 }
