@@ -5,7 +5,6 @@
  * where an object a slot cost ~205 (and a million objects for the collector
  * to trace and promote).
  */
-import type { TimerHandle } from '../engine/ports.js';
 import type { Behavior } from './behavior.js';
 
 /** Bits of `flags`. */
@@ -18,6 +17,8 @@ export const CRASHES = 8;
 export const FAILING = 16;
 /** False once the engine has judged the execution: no more health reports. */
 export const REPORTING = 32;
+
+export const NO_TIMER = -1;
 
 const INITIAL_CAPACITY = 1024;
 
@@ -35,14 +36,13 @@ export class AgentSlots {
   flags = new Uint8Array(INITIAL_CAPACITY);
   /** What the pending timer does when it fires (agents.ts). */
   next = new Uint8Array(INITIAL_CAPACITY);
+  /** The pending timer's handle (CallClock), NO_TIMER when none. */
+  timer = new Float64Array(INITIAL_CAPACITY);
   readonly executionId: (string | null)[] = [];
   /** The deployment that started the current execution, and its job ('' before the first start). */
   readonly deployment: string[] = [];
   readonly job: string[] = [];
   readonly behavior: Behavior[] = [];
-  readonly timer: (TimerHandle | null)[] = [];
-  /** The slot's timer callback, made at its first timer and dropped once judged. */
-  readonly fire: ((() => void) | null)[] = [];
 
   add(node: number, key: number, behavior: Behavior, connected: boolean): number {
     const slot = this.size++;
@@ -54,8 +54,7 @@ export class AgentSlots {
     this.deployment.push('');
     this.job.push('');
     this.behavior.push(behavior);
-    this.timer.push(null);
-    this.fire.push(null);
+    this.timer[slot] = NO_TIMER;
     return slot;
   }
 
@@ -68,6 +67,7 @@ export class AgentSlots {
     this.version = grown(this.version, new Float64Array(capacity));
     this.flags = grown(this.flags, new Uint8Array(capacity));
     this.next = grown(this.next, new Uint8Array(capacity));
+    this.timer = grown(this.timer, new Float64Array(capacity));
   }
 }
 

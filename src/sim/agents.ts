@@ -9,7 +9,8 @@
  * it (or its connection changes): loading a million-node fleet costs an index
  * entry and a reference a node, and each slot is made next to the others of
  * its rollout window. Nodes are found by id through a NodeIndex (no hash
- * probe for generated ids); a timer's callback carries its slot.
+ * probe for generated ids); every timer of theirs calls one callback with its
+ * slot (CallClock), so a slot costs no closure.
  *
  * What an execution reports (draws from the execution's stream, see prng.ts):
  * - update of a pipeline: after the start delay, `started` and a first health
@@ -32,10 +33,11 @@
  * A node runs one execution per job: a second job on the same node gets its
  * own slot (and its own stream of draws).
  */
-import type { Clock, ExecutionRequest, Executor } from '../engine/ports.js';
+import type { CallClock } from '../engine/clocks/virtualClock.js';
+import type { ExecutionRequest, Executor } from '../engine/ports.js';
 import type { ExecutionReport, HealthReport } from '../engine/types.js';
 import type { FleetNode } from '../selector/types.js';
-import { AgentSlots, CONNECTED, CRASHES, FAILING, PIPELINE, REPORTING, REVERT } from './agentSlots.js';
+import { AgentSlots, CONNECTED, CRASHES, FAILING, NO_TIMER, PIPELINE, REPORTING, REVERT } from './agentSlots.js';
 import { pick, type Behavior } from './behavior.js';
 import { NodeIndex } from './nodeIndex.js';
 import { executionStreamKey, nodeStreamKey, uniform } from './prng.js';
@@ -97,7 +99,7 @@ export class SimulatedAgents implements Executor {
   onStop: ((deployment: string, index: number, revert: boolean) => void) | null = null;
 
   constructor(
-    private readonly clock: Clock,
+    private readonly clock: CallClock,
     private readonly seed: number,
     private readonly behaviorOf: (node: FleetNode) => Behavior,
     private readonly executionBehavior: ExecutionBehavior | null = null,
@@ -236,7 +238,6 @@ export class SimulatedAgents implements Executor {
     this.cancel(slot);
     slots.flags[slot]! &= ~REPORTING;
     if (this.owed.size > 0) this.owed.delete(slot);
-    slots.fire[slot] = null; // nothing left to schedule: a judged node keeps no closure
   }
 
   /** The slot running `job` on the node (the node's first slot when `job` is not given); `create`: make one for a new job. -1 when there is none. */
@@ -280,25 +281,27 @@ export class SimulatedAgents implements Executor {
   private schedule(slot: number, next: number, delay: number): void {
     const slots = this.slots;
     slots.next[slot] = next;
-    const fire = (slots.fire[slot] ??= () => this.fire(slot));
-    slots.timer[slot] = this.clock.schedule(this.clock.now() + delay, fire);
+    slots.timer[slot] = this.clock.scheduleCall(this.clock.now() + delay, this.fireSlot, slot);
   }
 
   private cancel(slot: number): void {
     const slots = this.slots;
-    const timer = slots.timer[slot];
-    if (timer !== null) {
+    const timer = slots.timer[slot]!;
+    if (timer !== NO_TIMER) {
       this.clock.cancel(timer);
-      slots.timer[slot] = null;
+      slots.timer[slot] = NO_TIMER;
     }
     slots.next[slot] = IDLE;
   }
+
+  /** Every timer of the agents calls this with its slot. */
+  private readonly fireSlot = (slot: number): void => this.fire(slot);
 
   /** Each report may make the engine stop, replace or judge the execution at once, hence the re-checks. */
   private fire(slot: number): void {
     const slots = this.slots;
     const step = slots.next[slot];
-    slots.timer[slot] = null;
+    slots.timer[slot] = NO_TIMER;
     slots.next[slot] = IDLE;
     const execution = slots.executionId[slot];
     if (step === SCRIPTED) return this.fireScripted(slot, this.runs.get(slot)!);

@@ -13,7 +13,7 @@
  * not see that difference, so `restart` re-arms in the old order.
  */
 import type { Clock, TimerHandle } from '../engine/ports.js';
-import type { VirtualClock } from '../engine/clocks/virtualClock.js';
+import type { CallClock, VirtualClock } from '../engine/clocks/virtualClock.js';
 
 interface Booking {
   at: number;
@@ -103,7 +103,11 @@ function firingOrder(a: Booking, b: Booking): number {
 }
 
 /** One owner's Clock. */
-export class Lease implements Clock {
+export class Lease implements CallClock {
+  /** Timers of `scheduleCall`, by their numeric handle (the harness's fleets are small: a Map costs nothing). */
+  private readonly calls = new Map<number, TimerHandle>();
+  private nextCall = 0;
+
   constructor(
     private readonly book: OwnedClock,
     /** @internal */
@@ -118,7 +122,23 @@ export class Lease implements Clock {
     return this.book.book(this, at, fire);
   }
 
+  scheduleCall(at: number, call: (arg: number) => void, arg: number): number {
+    const handle = this.nextCall++;
+    this.calls.set(
+      handle,
+      this.schedule(at, () => {
+        this.calls.delete(handle);
+        call(arg);
+      }),
+    );
+    return handle;
+  }
+
   cancel(handle: TimerHandle): void {
-    this.book.unbook(handle as Booking);
+    if (typeof handle !== 'number') return this.book.unbook(handle as Booking);
+    const booking = this.calls.get(handle);
+    if (booking === undefined) return;
+    this.calls.delete(handle);
+    this.book.unbook(booking as Booking);
   }
 }
