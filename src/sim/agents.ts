@@ -43,7 +43,11 @@ import { NodeIndex } from './nodeIndex.js';
 import { executionStreamKey, nodeStreamKey, uniform } from './prng.js';
 import { healthChangesAfter, healthyAt, type ExecutionScript } from './script.js';
 
-/** Where the agents send their reports: the engine's input methods. */
+/**
+ * Where the agents send their reports: the engine's input methods. The agents
+ * reuse one report object of each kind, so a sink must not keep the object
+ * it is given (the engine copies every report at its input check).
+ */
 export interface ReportSink {
   reportExecution(report: ExecutionReport): void;
   reportHealth(report: HealthReport): void;
@@ -86,6 +90,9 @@ export class SimulatedAgents implements Executor {
   /** Scripted executions' schedules, by slot. */
   private readonly runs = new Map<number, ScriptRun>();
   private sink: ReportSink | null = null;
+  /** Filled in and sent for every report (see ReportSink): a million-node run sends millions. */
+  private readonly executionReport: ExecutionReport = { node: '', job: '', version: 0, status: 'started' };
+  private readonly healthReport: Required<HealthReport> = { node: '', job: '', version: 0, healthy: true, error_rate: 0 };
   /**
    * While true, every update starts at once and passes: used to put `previous`
    * in place at time 0 without drawing from the nodes' streams.
@@ -371,13 +378,24 @@ export class SimulatedAgents implements Executor {
       else owed.push(status);
       return;
     }
-    this.sink!.reportExecution({ node: this.nodes[slots.node[slot]!]!.id, job: slots.job[slot]!, version: slots.version[slot]!, status });
+    const report = this.executionReport;
+    report.node = this.nodes[slots.node[slot]!]!.id;
+    report.job = slots.job[slot]!;
+    report.version = slots.version[slot]!;
+    report.status = status;
+    this.sink!.reportExecution(report);
   }
 
   private health(slot: number, healthy: boolean): void {
     const slots = this.slots;
     const rate = slots.behavior[slot]!.error_rate;
     const errorRate = rate.min === rate.max ? rate.min : pick(rate, this.draw(slot));
-    this.sink!.reportHealth({ node: this.nodes[slots.node[slot]!]!.id, job: slots.job[slot]!, version: slots.version[slot]!, healthy, error_rate: errorRate });
+    const report = this.healthReport;
+    report.node = this.nodes[slots.node[slot]!]!.id;
+    report.job = slots.job[slot]!;
+    report.version = slots.version[slot]!;
+    report.healthy = healthy;
+    report.error_rate = errorRate;
+    this.sink!.reportHealth(report);
   }
 }
