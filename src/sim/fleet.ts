@@ -153,8 +153,10 @@ function addGenerated(
 ): void {
   let duplicates = 0;
   let first = '';
+  // With no id recorded yet, nothing can collide: skip hashing a million fresh ids.
+  const check = track || origins.size > 0;
   for (const node of generated) {
-    const earlier = origins.get(node.id);
+    const earlier = check ? origins.get(node.id) : undefined;
     if (earlier !== undefined) {
       if (duplicates === 0) first = `generates node id ${JSON.stringify(node.id)}, already defined by ${earlier}`;
       duplicates += 1;

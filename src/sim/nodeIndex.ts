@@ -44,7 +44,7 @@ export class NodeIndex {
       const counter = counterIn(id, run.prefix, run.width);
       if (counter >= run.first && counter < run.first + run.count) return run.start + counter - run.first;
     }
-    return this.others.get(id) ?? -1;
+    return this.others.size === 0 ? -1 : (this.others.get(id) ?? -1); // an empty Map would still hash the id
   }
 
   /** Adds an id not added before (check with `indexOf`); returns its index. */
