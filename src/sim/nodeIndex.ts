@@ -30,6 +30,8 @@ export class NodeIndex {
   /** The last id added outside a run, with its counter: the next id may extend it into a run. */
   private candidate: { id: string; prefix: string; width: number; counter: number; index: number } | null = null;
   private added = 0;
+  private lastId: string | null = null;
+  private lastIndex = -1;
 
   /** Ids added so far. */
   get size(): number {
@@ -38,6 +40,17 @@ export class NodeIndex {
 
   /** The id's index, -1 when it was never added. */
   indexOf(id: string): number {
+    // A node is looked up several times in a row (its start and `node.started`, its judgement's listeners): one entry caches that.
+    if (id === this.lastId) return this.lastIndex;
+    const index = this.find(id);
+    if (index >= 0) {
+      this.lastId = id;
+      this.lastIndex = index;
+    }
+    return index;
+  }
+
+  private find(id: string): number {
     const runs = this.runs;
     for (let r = 0; r < runs.length; r += 1) {
       const run = runs[r]!;
