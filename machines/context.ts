@@ -1,9 +1,11 @@
 /**
  * The deployment room's state (the machine's context): one mutable object
  * per deployment, mutated in place by the room alone (never copied per event).
- * Every per-node fact lives in ONE Map (`nodes`); the rollout order is an
- * array with a cursor, so picking the next nodes costs O(nodes started).
- * Everything but `io` is plain data and goes into the snapshot.
+ * Every per-node fact lives in ONE record per node, found by id (`nodes`)
+ * or by the shell's dense node index (`byIndex`, the hot path: an array
+ * read, no hash); the rollout order is an array with a cursor, so picking
+ * the next nodes costs O(nodes started). Everything but `io` and what is
+ * derived is plain data and goes into the snapshot.
  */
 import type { JobSpec } from '../src/spec/types.js';
 import type { Effect } from './effects.js';
@@ -22,6 +24,14 @@ export interface NodeRecord {
    * armed); cleared when an execution starts. See `FLAG`.
    */
   flags: number;
+  /** The shell's dense index of the node (`RoomPorts.indexOf`): derived, not in the snapshot. */
+  readonly index: number;
+  /**
+   * The shell's timers of this node while any is armed, else null: the
+   * shell's alone (the room never reads it), so that arming, disarming and
+   * firing a node timer need no lookup. Not in the snapshot.
+   */
+  timers: unknown;
 }
 
 /** The bits of `NodeRecord.flags`. */
@@ -32,8 +42,10 @@ export type ResumeTarget = 'pending' | 'canary' | 'awaiting_promotion' | 'rollin
 
 /** What the room asks of its shell: the fleet as it stands and who listens. Never persisted, given again on restore. */
 export interface RoomPorts {
-  /** Is this node eligible now (in the fleet, connected, matching the selector)? */
-  eligible(node: string): boolean;
+  /** Is the node of this index eligible now (in the fleet, connected, matching the selector)? */
+  eligible(index: number): boolean;
+  /** The shell's dense index of a node id, the same for the id as long as the shell lives (made on first sight). */
+  indexOf(node: string): number;
   /** False while nobody listens to `decision` events: the per-node ones are then not built. */
   explains(): boolean;
 }
@@ -42,8 +54,10 @@ export interface RoomPorts {
 export interface DeploymentIo {
   /** Effects of the current event, handed to the shell by `send`. */
   out: Effect[];
-  /** Is this node eligible now (in the fleet, connected, matching the selector)? */
-  eligible(node: string): boolean;
+  /** Is the node of this index eligible now (in the fleet, connected, matching the selector)? */
+  eligible(index: number): boolean;
+  /** The shell's dense index of a node id (see `RoomPorts.indexOf`). */
+  indexOf(node: string): number;
   /** Whether to build per-node `decision` effects (asked of the shell before each step that may build them). */
   explain: boolean;
 }
@@ -71,6 +85,8 @@ export interface DeploymentData {
   failedAt: number | null;
   endedAt: number | null;
   nodes: Map<string, NodeRecord>;
+  /** `byIndex[r.index]` is `r`, for every record of `nodes`: derived, rebuilt on restore. */
+  byIndex: (NodeRecord | undefined)[];
   /** Rollout order: targets sorted at creation, then nodes appended as they join. */
   order: string[];
   /**
@@ -125,6 +141,8 @@ export interface NewDeployment {
   createdAt: number;
   /** Eligible node ids in rollout order (§3). */
   targets: string[];
+  /** `targetIndexes[i]` is the shell's index of `targets[i]` (`io.indexOf`), when the shell has them at hand. */
+  targetIndexes?: readonly number[];
   /** Nodes earlier deployments left on another version than the rollback target (§6 v1.1, `carriedExposure`); default none. */
   carried?: string[];
 }
@@ -136,9 +154,12 @@ export function newDeploymentData(n: NewDeployment, io: DeploymentIo): Deploymen
   counts.pending = n.targets.length;
   const nodes = new Map<string, NodeRecord>();
   const orderRecords: NodeRecord[] = new Array(n.targets.length);
+  const indexes = n.targetIndexes ?? n.targets.map((id) => io.indexOf(id));
+  const byIndex = indexArray(indexes);
   for (let i = 0; i < n.targets.length; i++) {
-    const record: NodeRecord = { state: 'pending', canary: false, attempt: 0, flags: 0 };
+    const record = nodeRecord('pending', indexes[i]!);
     nodes.set(n.targets[i]!, record);
+    byIndex[record.index] = record;
     orderRecords[i] = record;
   }
   return {
@@ -161,6 +182,7 @@ export function newDeploymentData(n: NewDeployment, io: DeploymentIo): Deploymen
     failedAt: null,
     endedAt: null,
     nodes,
+    byIndex,
     order: n.targets,
     orderRecords,
     cursor: 0,
@@ -177,4 +199,28 @@ export function newDeploymentData(n: NewDeployment, io: DeploymentIo): Deploymen
     wantsSlots: false,
     io,
   };
+}
+
+export function nodeRecord(state: NodeState, index: number): NodeRecord {
+  return { state, canary: false, attempt: 0, flags: 0, index, timers: null };
+}
+
+/** Adds a node's record (under its id and its index); the caller counts it. */
+export function addRecord(d: DeploymentData, node: string, state: NodeState): NodeRecord {
+  const record = nodeRecord(state, d.io.indexOf(node));
+  d.nodes.set(node, record);
+  d.byIndex[record.index] = record;
+  return record;
+}
+
+/**
+ * An empty `byIndex` for records of these indexes: allocated at its full
+ * length when they fill most of it, so V8 keeps it a flat array (grown one
+ * far index at a time it would turn into a hash table); a few nodes of a
+ * large fleet keep a small (sparse) one.
+ */
+export function indexArray(indexes: readonly number[]): (NodeRecord | undefined)[] {
+  let max = -1;
+  for (let i = 0; i < indexes.length; i++) if (indexes[i]! > max) max = indexes[i]!;
+  return max >= 1024 && indexes.length * 4 > max ? new Array<NodeRecord | undefined>(max + 1) : [];
 }

@@ -5,6 +5,7 @@
  * as absolute due times), and events to emit. The shell never decides: it
  * delivers.
  */
+import type { NodeRecord } from './context.js';
 import type { DeploymentState, IgnoredReason, NodeFailureReason, TimerKind } from './vocabulary.js';
 
 export type Effect =
@@ -21,9 +22,10 @@ export type Effect =
   | { type: 'reverted'; node: string }
   | { type: 'revert_failed'; node: string }
   | { type: 'stop'; node: string; purpose: 'update' | 'revert'; attempt: number }
-  | { type: 'arm'; timer: TimerKind; node: string | null; at: number }
-  | { type: 'disarm'; timer: TimerKind; node: string | null }
-  | { type: 'clearNodeTimers'; node: string }
+  /** A node timer names its node and carries its record (whose `timers` the shell keeps); a deployment timer has neither. */
+  | { type: 'arm'; timer: TimerKind; node: string | null; record: NodeRecord | null; at: number }
+  | { type: 'disarm'; timer: TimerKind; node: string | null; record: NodeRecord | null }
+  | { type: 'clearNodeTimers'; node: string; record: NodeRecord }
   | { type: 'decision'; action: string; reason: string; node?: string }
   /** The report about `node` changed nothing (§4: counted). */
   | { type: 'ignored'; node: string; reason: IgnoredReason };

@@ -30,9 +30,9 @@ export interface Judged {
   resolve(node: string, record: NodeRecord, reason: NodeFailureReason | null, now: number, slots: number): void;
 }
 
-/** The node's record when a report about it is for this deployment, else why the report changes nothing. */
-function recordFor(d: DeploymentData, report: { node: string; version: number }): NodeRecord | IgnoredReason {
-  const record = d.nodes.get(report.node);
+/** The node's record (by the shell's index of `report.node`) when a report about it is for this deployment, else why the report changes nothing. */
+function recordFor(d: DeploymentData, index: number, report: { version: number }): NodeRecord | IgnoredReason {
+  const record = d.byIndex[index];
   if (report.version !== expectedVersion(d.version, d.rollbackTarget, record?.state)) return 'stale_version';
   return record ?? 'not_updating';
 }
@@ -41,8 +41,9 @@ function ignore(d: DeploymentData, node: string, reason: IgnoredReason): void {
   d.io.out.push({ type: 'ignored', node, reason });
 }
 
-export function judgeHealth(room: Judged, d: DeploymentData, report: HealthReading, now: number, slots: number): void {
-  const record = recordFor(d, report);
+/** `index`: the shell's index of `report.node` (so is it in every function below taking one). */
+export function judgeHealth(room: Judged, d: DeploymentData, report: HealthReading, index: number, now: number, slots: number): void {
+  const record = recordFor(d, index, report);
   if (typeof record === 'string') return ignore(d, report.node, record);
   const p = d.policy;
   const passing = isPassing(report, p.maxErrorRate);
@@ -51,7 +52,7 @@ export function judgeHealth(room: Judged, d: DeploymentData, report: HealthReadi
       const verdict = trackStreak((record.flags & FLAG.streak) !== 0, passing, p.minHealthyMs);
       if (verdict === 'arm') {
         record.flags |= FLAG.streak;
-        d.io.out.push({ type: 'arm', timer: 'streak', node: report.node, at: now + p.minHealthyMs });
+        d.io.out.push({ type: 'arm', timer: 'streak', node: report.node, record, at: now + p.minHealthyMs });
       } else if (verdict === 'broken') {
         breakStreak(d, report.node, record);
       } else if (verdict === 'stable') {
@@ -72,8 +73,8 @@ export function judgeHealth(room: Judged, d: DeploymentData, report: HealthReadi
   }
 }
 
-export function judgeExecution(room: Judged, d: DeploymentData, report: ExecutionReading, now: number, slots: number): void {
-  const record = recordFor(d, report);
+export function judgeExecution(room: Judged, d: DeploymentData, report: ExecutionReading, index: number, now: number, slots: number): void {
+  const record = recordFor(d, index, report);
   if (typeof record === 'string') return ignore(d, report.node, record);
   const outcome = executionOutcome(record.state, d.policy.judge, report.status);
   if (outcome === 'not_updating') return ignore(d, report.node, outcome);
@@ -101,8 +102,8 @@ export function judgeExecution(room: Judged, d: DeploymentData, report: Executio
  * or execution timeout fails it; a revert still running at its deadline
  * failed. A timer whose node has moved on changes nothing.
  */
-export function judgeNodeTimer(room: Judged, d: DeploymentData, kind: Exclude<TimerKind, 'queue' | 'total'>, node: string, now: number, slots: number): void {
-  const record = d.nodes.get(node);
+export function judgeNodeTimer(room: Judged, d: DeploymentData, kind: Exclude<TimerKind, 'queue' | 'total'>, node: string, index: number, now: number, slots: number): void {
+  const record = d.byIndex[index];
   if (kind === 'revert') {
     if (record?.state === 'reverting') room.step({ type: 'node.revert_failed', node, now, slots });
   } else if (record?.state === 'updating') {
@@ -115,19 +116,19 @@ export function judgeNodeTimer(room: Judged, d: DeploymentData, kind: Exclude<Ti
  * (pipeline jobs, or any deployment still waiting for its first target), or
  * is updated directly once a pipeline job's rollout completed.
  */
-export function offerJoin(room: Judged, d: DeploymentData, node: string, now: number, slots: number): void {
+export function offerJoin(room: Judged, d: DeploymentData, node: string, index: number, now: number, slots: number): void {
   const state = d.state ?? 'pending';
   const open = isLive(state) ? d.policy.takesJoiningNodes || d.targeted === 0 : state === 'completed' && d.policy.takesJoiningNodes;
   if (!open) return;
-  const record = d.nodes.get(node);
+  const record = d.byIndex[index];
   if (record !== undefined && record.state !== 'untouched' && record.state !== 'removed') return;
-  if (!d.io.eligible(node)) return;
+  if (!d.io.eligible(index)) return;
   room.step({ type: 'node.joined', node, now, slots });
 }
 
 /** A node that left the fleet while updating is dropped from the rollout (steps.ts, `dropNode`). */
-export function nodeLeft(room: Judged, d: DeploymentData, node: string, now: number, slots: number): void {
-  if (d.nodes.get(node)?.state === 'updating') room.step({ type: 'node.left', node, now, slots });
+export function nodeLeft(room: Judged, d: DeploymentData, node: string, index: number, now: number, slots: number): void {
+  if (d.byIndex[index]?.state === 'updating') room.step({ type: 'node.left', node, now, slots });
 }
 
 /**
@@ -135,14 +136,14 @@ export function nodeLeft(room: Judged, d: DeploymentData, node: string, now: num
  * ends its passing streak, since nothing vouches for it while it is cut off
  * (so a version that cuts nodes off fails like any other).
  */
-export function nodeDisconnected(d: DeploymentData, node: string): void {
-  const record = d.nodes.get(node);
+export function nodeDisconnected(d: DeploymentData, node: string, index: number): void {
+  const record = d.byIndex[index];
   if (record !== undefined && (record.flags & FLAG.streak) !== 0) breakStreak(d, node, record);
 }
 
 function breakStreak(d: DeploymentData, node: string, record: NodeRecord): void {
   record.flags &= ~FLAG.streak;
-  d.io.out.push({ type: 'disarm', timer: 'streak', node });
+  d.io.out.push({ type: 'disarm', timer: 'streak', node, record });
 }
 
 /** §4: a stable node's later trouble never fails the deployment; it is reported as degraded. */

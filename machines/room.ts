@@ -26,17 +26,18 @@ import type { NodeFailureReason, NodeState, TimerKind } from './vocabulary.js';
 export type RoomEvent = Stamp &
   (
     | { type: 'start' }
-    | { type: 'report.health'; report: HealthReading }
-    | { type: 'report.execution'; report: ExecutionReading }
-    | { type: 'timer'; kind: TimerKind; node: string | null }
-    | { type: 'node.joined' | 'node.left' | 'node.disconnected'; node: string }
+    // `index`: the shell's index of the node (RoomPorts.indexOf); -1 for a deployment's own timer.
+    | { type: 'report.health'; report: HealthReading; index: number }
+    | { type: 'report.execution'; report: ExecutionReading; index: number }
+    | { type: 'timer'; kind: TimerKind; node: string | null; index: number }
+    | { type: 'node.joined' | 'node.left' | 'node.disconnected'; node: string; index: number }
     | { type: 'pause' | 'resume' | 'promote' | 'abort' }
     | { type: 'supersede'; by: string }
     | { type: 'capacity' }
   );
 
 /** The room's state as the shell may read it (never write it). */
-export type DeploymentView = Readonly<Omit<DeploymentData, 'nodes' | 'order' | 'orderRecords' | 'counts' | 'failedNodes' | 'policy' | 'io'>> & {
+export type DeploymentView = Readonly<Omit<DeploymentData, 'nodes' | 'byIndex' | 'order' | 'orderRecords' | 'counts' | 'failedNodes' | 'policy' | 'io'>> & {
   readonly nodes: ReadonlyMap<string, Readonly<NodeRecord>>;
   readonly order: readonly string[];
   readonly counts: Readonly<Record<NodeState, number>>;
@@ -91,26 +92,26 @@ export class DeploymentRoom implements Judged {
     const { now, slots } = event;
     switch (event.type) {
       case 'report.health':
-        judgeHealth(this, this.d, event.report, now, slots);
+        judgeHealth(this, this.d, event.report, event.index, now, slots);
         break;
       case 'report.execution':
-        judgeExecution(this, this.d, event.report, now, slots);
+        judgeExecution(this, this.d, event.report, event.index, now, slots);
         break;
       case 'timer':
         if (event.kind === 'queue' || event.kind === 'total') {
           this.step({ type: 'timeout', reason: event.kind === 'queue' ? 'queue_timeout' : 'total_timeout', now, slots });
         } else {
-          judgeNodeTimer(this, this.d, event.kind, event.node!, now, slots);
+          judgeNodeTimer(this, this.d, event.kind, event.node!, event.index, now, slots);
         }
         break;
       case 'node.joined':
-        offerJoin(this, this.d, event.node, now, slots);
+        offerJoin(this, this.d, event.node, event.index, now, slots);
         break;
       case 'node.left':
-        nodeLeft(this, this.d, event.node, now, slots);
+        nodeLeft(this, this.d, event.node, event.index, now, slots);
         break;
       case 'node.disconnected':
-        nodeDisconnected(this.d, event.node);
+        nodeDisconnected(this.d, event.node, event.index);
         break;
       case 'start':
         out.push({ type: 'created', canaries: canaryGroupSize(this.d) });
@@ -148,5 +149,5 @@ export class DeploymentRoom implements Judged {
 }
 
 function roomIo(ports: RoomPorts): DeploymentData['io'] {
-  return { out: [], eligible: ports.eligible, explain: true };
+  return { out: [], eligible: ports.eligible, indexOf: ports.indexOf, explain: true };
 }

@@ -5,7 +5,7 @@
  * (executor calls, timers, events) in `io.out`. No I/O, no clock: the time
  * comes in as `now`. The decisions themselves are the pure rules of `rules/`.
  */
-import { FLAG, type DeploymentData, type NodeRecord } from './context.js';
+import { addRecord, FLAG, type DeploymentData, type NodeRecord } from './context.js';
 import { NO_CANARY_EVIDENCE } from './lifecycle.js';
 import { breaksFailureRule, describeBreak, failureGroup } from './rules/failure.js';
 import { canarySize, windowCapacity } from './rules/strategies.js';
@@ -33,8 +33,7 @@ export function announceState(d: DeploymentData, state: DeploymentState, reason:
 export function appendNode(d: DeploymentData, node: string): void {
   let record = d.nodes.get(node);
   if (record === undefined) {
-    record = { state: 'pending', canary: false, attempt: 0, flags: 0 };
-    d.nodes.set(node, record);
+    record = addRecord(d, node, 'pending');
     d.counts.pending++;
     d.targeted++;
   } else if (record.state === 'untouched' || record.state === 'removed') {
@@ -100,13 +99,13 @@ export function canariesResolved(d: DeploymentData): boolean {
 /** Disarms every timer of a node (it resolved, left or stopped): its passing streak ends with them. */
 export function clearNodeTimers(d: DeploymentData, node: string, record: NodeRecord): void {
   record.flags &= ~FLAG.streak;
-  d.io.out.push({ type: 'clearNodeTimers', node });
+  d.io.out.push({ type: 'clearNodeTimers', node, record });
 }
 
 export function armTimeouts(d: DeploymentData): void {
   const p = d.policy;
-  if (p.queueTimeoutMs > 0) d.io.out.push({ type: 'arm', timer: 'queue', node: null, at: d.createdAt + p.queueTimeoutMs });
-  if (p.totalTimeoutMs > 0) d.io.out.push({ type: 'arm', timer: 'total', node: null, at: totalDue(d) });
+  if (p.queueTimeoutMs > 0) d.io.out.push({ type: 'arm', timer: 'queue', node: null, record: null, at: d.createdAt + p.queueTimeoutMs });
+  if (p.totalTimeoutMs > 0) d.io.out.push({ type: 'arm', timer: 'total', node: null, record: null, at: totalDue(d) });
 }
 
 function totalDue(d: DeploymentData): number {
@@ -114,7 +113,7 @@ function totalDue(d: DeploymentData): number {
 }
 
 function disarmTimeouts(d: DeploymentData): void {
-  d.io.out.push({ type: 'disarm', timer: 'queue', node: null }, { type: 'disarm', timer: 'total', node: null });
+  d.io.out.push({ type: 'disarm', timer: 'queue', node: null, record: null }, { type: 'disarm', timer: 'total', node: null, record: null });
 }
 
 /**
@@ -135,7 +134,7 @@ export function fillWindow(d: DeploymentData, now: number, slots: number, upTo: 
     const node = d.order[d.cursor]!;
     const record = d.orderRecords[d.cursor++]!;
     if (record.state !== 'pending') continue;
-    if (!d.io.eligible(node)) {
+    if (!d.io.eligible(record.index)) {
       setNodeState(d, record, 'untouched');
       d.io.out.push({ type: 'decision', action: 'skip', node, reason: 'not eligible when its turn came (disconnected, left or no longer matching)' });
       if (record.canary && !d.promoted) replaceCanary(d);
@@ -165,10 +164,10 @@ export function startNode(d: DeploymentData, node: string, record: NodeRecord, n
   out.push({ type: 'start', node, canary: record.canary, attempt: record.attempt });
   if (!d.startedAny) {
     d.startedAny = true;
-    out.push({ type: 'disarm', timer: 'queue', node: null });
+    out.push({ type: 'disarm', timer: 'queue', node: null, record: null });
   }
-  if (p.deadlineMs > 0) out.push({ type: 'arm', timer: 'deadline', node, at: now + p.deadlineMs });
-  if (p.executionTimeoutMs > 0) out.push({ type: 'arm', timer: 'execution', node, at: now + p.executionTimeoutMs });
+  if (p.deadlineMs > 0) out.push({ type: 'arm', timer: 'deadline', node, record, at: now + p.deadlineMs });
+  if (p.executionTimeoutMs > 0) out.push({ type: 'arm', timer: 'execution', node, record, at: now + p.executionTimeoutMs });
 }
 
 /** §7: a pipeline node joining after completion is updated directly (no window, no order). */
@@ -237,7 +236,7 @@ export function pause(d: DeploymentData, now: number, resumeTo: DeploymentData['
   d.resumeTo = resumeTo;
   d.pausedAt = now;
   d.wantsSlots = false;
-  if (d.policy.totalTimeoutMs > 0) d.io.out.push({ type: 'disarm', timer: 'total', node: null });
+  if (d.policy.totalTimeoutMs > 0) d.io.out.push({ type: 'disarm', timer: 'total', node: null, record: null });
 }
 
 /** §7: paused time does not count toward total_timeout, so its due time moves by the pause. */
@@ -245,7 +244,7 @@ export function resume(d: DeploymentData, now: number): void {
   d.pausedMs += now - (d.pausedAt ?? now);
   d.pausedAt = null;
   d.resumeTo = null;
-  if (d.policy.totalTimeoutMs > 0) d.io.out.push({ type: 'arm', timer: 'total', node: null, at: totalDue(d) });
+  if (d.policy.totalTimeoutMs > 0) d.io.out.push({ type: 'arm', timer: 'total', node: null, record: null, at: totalDue(d) });
 }
 
 export function recordFailure(d: DeploymentData, now: number, reason: string): void {
@@ -288,7 +287,7 @@ export function beginRollback(d: DeploymentData, now: number): void {
         record.flags = 0;
         out.push(
           { type: 'revert', node, attempt: record.attempt },
-          { type: 'arm', timer: 'revert', node, at: now + d.policy.revertDeadlineMs },
+          { type: 'arm', timer: 'revert', node, record, at: now + d.policy.revertDeadlineMs },
         );
         break;
       case 'pending':
@@ -310,8 +309,7 @@ export function beginRollback(d: DeploymentData, now: number): void {
 function revertCarried(d: DeploymentData, node: string, now: number): void {
   let record = d.nodes.get(node);
   if (record === undefined) {
-    record = { state: 'reverting', canary: false, attempt: 0, flags: 0 };
-    d.nodes.set(node, record);
+    record = addRecord(d, node, 'reverting');
     d.counts.reverting++;
   } else if (record.state === 'reverting') {
     return;
@@ -323,7 +321,7 @@ function revertCarried(d: DeploymentData, node: string, now: number): void {
   d.io.out.push(
     { type: 'decision', action: 'revert_carried', node, reason: `ran a version other than ${d.rollbackTarget} under an earlier deployment of the job` },
     { type: 'revert', node, attempt: record.attempt },
-    { type: 'arm', timer: 'revert', node, at: now + d.policy.revertDeadlineMs },
+    { type: 'arm', timer: 'revert', node, record, at: now + d.policy.revertDeadlineMs },
   );
 }
 

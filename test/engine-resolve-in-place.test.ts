@@ -32,7 +32,7 @@ function deployment(policy: Partial<JobSpec['deployment']>, targets: string[]) {
     seq: 0,
     createdAt: 0,
     targets,
-  }, { out, eligible: () => true, explain: true });
+  }, { out, eligible: () => true, indexOf: interner(), explain: true });
   const actor = createActor(deploymentMachine, { input: data }).start();
   const context = (): DeploymentData => actor.getSnapshot().context;
   const drain = (): Effect[] => out.splice(0);
@@ -100,3 +100,13 @@ describe('node resolutions settled in place', () => {
     );
   });
 });
+
+/** Dense indexes for node ids, as the engine's `RoomPorts.indexOf` gives them. */
+function interner(): (id: string) => number {
+  const indexes = new Map<string, number>();
+  return (id) => {
+    let index = indexes.get(id);
+    if (index === undefined) indexes.set(id, (index = indexes.size));
+    return index;
+  };
+}

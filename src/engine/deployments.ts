@@ -7,11 +7,10 @@
 import { carriedExposure, DeploymentRoom, isTerminal, type DeploymentSnapshot, type DeploymentView, type RoomPorts } from '../../machines/index.js';
 import { compileSelector, type NodePredicate } from '../selector/match.js';
 import { rolloutOrder } from '../selector/order.js';
-import type { FleetNode } from '../selector/types.js';
 import type { JobSpec } from '../spec/types.js';
 import { checkCommand } from './commandRules.js';
 import { send, slots } from './effects.js';
-import { latestOf, type EngineCore } from './engineCore.js';
+import { internNode, latestOf, type EngineCore, type KnownNode } from './engineCore.js';
 import { CommandError } from './errors.js';
 import { sameSpec } from './sameSpec.js';
 import type { JobRecord } from './snapshot.js';
@@ -140,13 +139,15 @@ function createDeployment(core: EngineCore, job: JobRecord, version: number, kin
   const carried = previous === undefined ? [] : carriedExposure(previous.view, job.lastCompleted);
 
   const match = matcherFor(core, job.key, spec);
-  const eligible: FleetNode[] = [];
+  const eligible: KnownNode[] = [];
   core.nodes.forEach((node) => {
     if (match(node)) eligible.push(node);
   });
-  const targets = rolloutOrder(eligible).map((node) => node.id);
+  const ordered = rolloutOrder(eligible) as KnownNode[];
+  const targets = ordered.map((node) => node.id);
+  const targetIndexes = ordered.map((node) => node.index);
   const room = DeploymentRoom.create(
-    { id, job: job.key, version, spec, kind, fromVersion, lastCompleted: job.lastCompleted, seq: core.deploymentSeq++, createdAt: core.now, targets, carried },
+    { id, job: job.key, version, spec, kind, fromVersion, lastCompleted: job.lastCompleted, seq: core.deploymentSeq++, createdAt: core.now, targets, targetIndexes, carried },
     roomPorts(core, match),
   );
   core.rooms.set(id, room);
@@ -220,13 +221,14 @@ export function restoreRoom(core: EngineCore, snapshot: DeploymentSnapshot): voi
   core.rooms.set(snapshot.data.id, DeploymentRoom.restore(snapshot, roomPorts(core, matcherFor(core, snapshot.data.job, spec))));
 }
 
-/** What a room asks of the shell: is a node eligible now, does anyone listen to decisions. */
+/** What a room asks of the shell: is a node eligible now, a node's index, does anyone listen to decisions. */
 function roomPorts(core: EngineCore, match: NodePredicate): RoomPorts {
   return {
-    eligible: (id) => {
-      const node = core.nodes.get(id);
-      return node !== undefined && match(node);
+    eligible: (index) => {
+      const node = core.known[index];
+      return node !== undefined && node.present && match(node);
     },
+    indexOf: (id) => internNode(core, id).index,
     explains: () => core.outbox.heard('decision'),
   };
 }

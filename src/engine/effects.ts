@@ -58,11 +58,11 @@ function apply(core: EngineCore, d: DeploymentView, effect: Effect): void {
   // Timers first: most effects are these.
   switch (effect.type) {
     case 'arm':
-      return timers.arm(deployment, effect.timer, effect.node, effect.at);
+      return timers.arm(deployment, effect.timer, effect.node, effect.at, effect.record);
     case 'disarm':
-      return timers.disarm(deployment, effect.timer, effect.node);
+      return timers.disarm(deployment, effect.timer, effect.record);
     case 'clearNodeTimers':
-      return timers.clearNode(deployment, effect.node);
+      return timers.clearNode(effect.record);
     case 'created':
       return outbox.emit('deployment.created', {
         at,

@@ -26,7 +26,7 @@ import { offerCapacity } from './effects.js';
 import { newEngineCore, type EngineCore } from './engineCore.js';
 import { CommandError, InputError } from './errors.js';
 import { checkCommandInput, checkConnected, checkExecutionReport, checkHealthReport, checkNode, checkNodeId, checkSpec } from './inputCheck.js';
-import { EngineTimers } from './engineTimers.js';
+import { EngineTimers, type FiredTimer, type TimerHolder } from './engineTimers.js';
 import { changesNothing, inventoryOf, onConnected, onRemove, onUpsert } from './inventory.js';
 import { Journal, type CommitMode } from './journal.js';
 import { Outbox } from './outbox.js';
@@ -115,7 +115,7 @@ export class Engine {
   private readonly unjournaled = {
     health: { type: 'report.health', report: null as unknown as HealthReport } satisfies EngineInput,
     execution: { type: 'report.execution', report: null as unknown as ExecutionReport } satisfies EngineInput,
-    timer: { type: 'timer', deployment: '', kind: 'deadline', node: null } as Extract<EngineInput, { type: 'timer' }>,
+    timer: { type: 'timer', deployment: '', kind: 'deadline', node: null, fired: null } as FiredTimerInput,
   };
 
   /** Each listener as registered, by event, and the guard the emitter calls instead (§7a: a throwing listener is reported, not thrown). */
@@ -136,14 +136,20 @@ export class Engine {
   constructor(ports: EnginePorts | ReplicaPorts, options: EngineOptions = {}, asyncStore = false) {
     this.clock = ports.clock ?? new RealClock();
     this.store = ports.store ?? null;
-    const timers = new EngineTimers(this.clock, ({ deployment, kind, node }) => {
-      if (this.store !== null) return void this.accept({ type: 'timer', deployment, kind, node });
-      const input = this.unjournaled.timer;
-      input.deployment = deployment;
-      input.kind = kind;
-      input.node = node;
-      this.accept(input);
-    });
+    const timers = new EngineTimers(
+      this.clock,
+      (timer) => {
+        const { deployment, kind, node } = timer;
+        if (this.store !== null) return void this.accept({ type: 'timer', deployment, kind, node });
+        const input = this.unjournaled.timer;
+        input.deployment = deployment;
+        input.kind = kind;
+        input.node = node;
+        input.fired = timer;
+        this.accept(input);
+      },
+      (deployment, node) => this.core.rooms.get(deployment)?.view.nodes.get(node) as TimerHolder | undefined,
+    );
     this.core = newEngineCore(new Outbox(ports.executor, this.emitter, (error) => this.reportError(error)), timers, options.maxConcurrentUpdates ?? 0, historyLimitOf(options));
     this.ignoredReports = this.core.ignoredReports;
     this.journal = this.store === null ? null : new Journal(this.store, commitModeOf(options, asyncStore), options.compactEvery ?? DEFAULT_COMPACT_EVERY, {
@@ -585,7 +591,7 @@ export class Engine {
       case 'report.execution':
         return onExecution(this.core, input.report);
       case 'timer':
-        return onTimer(this.core, input.deployment, input.kind, input.node);
+        return onTimer(this.core, input.deployment, input.kind, input.node, (input as Partial<FiredTimerInput>).fired ?? null);
       case 'submit':
         return onSubmit(this.core, input.spec, input.retry === true);
       case 'node.upsert':
@@ -607,6 +613,9 @@ export class Engine {
 }
 
 const NOTHING: JournalEntry[] = [];
+
+/** A timer input that is never journaled carries the timer the clock fired: routed without a lookup. */
+type FiredTimerInput = Extract<EngineInput, { type: 'timer' }> & { fired: FiredTimer | null };
 
 /** §7a: an asynchronous store always commits in groups; a synchronous one writes each input before the call returns unless told otherwise. */
 function commitModeOf(options: EngineOptions, asynchronous: boolean): CommitMode {

@@ -5,6 +5,12 @@
  * modules (inventory, routing, deployments, effects, persistence): plain
  * functions of this state, no object per call. A deployment's own state is
  * its room's: the shell reads it through `room.view` and never writes it.
+ *
+ * Node ids are interned: the first time the engine sees an id it gets a
+ * dense index (`KnownNode.index`) for as long as the engine lives, also once
+ * the node leaves. Rooms find their node records by it (an array read, not
+ * a hash of a string in a million-entry Map), so a report costs one lookup
+ * of its node id, here.
  */
 import type { DeploymentRoom, RoomEvent } from '../../machines/index.js';
 import type { NodePredicate } from '../selector/match.js';
@@ -28,6 +34,12 @@ export interface HotEvents {
   timer: EventOf<'timer'>;
 }
 
+/** A node the engine knows by id: in the fleet (`present`), or seen once and gone. Its index never changes. */
+export interface KnownNode extends FleetNode {
+  readonly index: number;
+  present: boolean;
+}
+
 export interface EngineCore {
   readonly outbox: Outbox;
   readonly timers: EngineTimers;
@@ -35,7 +47,12 @@ export interface EngineCore {
   readonly cap: number;
   /** Ended deployments kept per job (§7 v1.1 bounded history). */
   readonly historyLimit: number;
-  readonly nodes: Map<string, FleetNode>;
+  /** The fleet: the nodes present, in order of arrival (what the snapshot and the inventory list). */
+  readonly nodes: Map<string, KnownNode>;
+  /** Every node ever known, by index. */
+  readonly known: KnownNode[];
+  /** Known nodes not in the fleet: removed, or only named by a restored deployment. */
+  readonly departed: Map<string, KnownNode>;
   readonly jobs: Map<string, JobRecord>;
   readonly rooms: Map<string, DeploymentRoom>;
   readonly matchers: Map<string, NodePredicate>;
@@ -55,14 +72,16 @@ export function newEngineCore(outbox: Outbox, timers: EngineTimers, cap: number,
     cap,
     historyLimit,
     nodes: new Map(),
+    known: [],
+    departed: new Map(),
     jobs: new Map(),
     rooms: new Map(),
     matchers: new Map(),
     ignoredReports: { stale_version: 0, unknown_node: 0, unknown_job: 0, duplicate: 0, not_updating: 0 },
     events: {
-      health: { type: 'report.health', report: null as unknown as HealthReport, now: 0, slots: 0 },
-      execution: { type: 'report.execution', report: null as unknown as ExecutionReport, now: 0, slots: 0 },
-      timer: { type: 'timer', kind: 'deadline', node: null, now: 0, slots: 0 },
+      health: { type: 'report.health', report: null as unknown as HealthReport, index: -1, now: 0, slots: 0 },
+      execution: { type: 'report.execution', report: null as unknown as ExecutionReport, index: -1, now: 0, slots: 0 },
+      timer: { type: 'timer', kind: 'deadline', node: null, index: -1, now: 0, slots: 0 },
     },
     deploymentSeq: 0,
     now: 0,
@@ -76,4 +95,32 @@ export function latestOf(core: EngineCore, job: JobRecord): DeploymentRoom {
 
 export function specOf(core: EngineCore, job: string, version: number): JobSpec {
   return core.jobs.get(job)!.versions[version]!;
+}
+
+/** The known node of this id, made (departed, not in the fleet) when the engine has never seen it. */
+export function internNode(core: EngineCore, id: string): KnownNode {
+  const known = core.nodes.get(id) ?? core.departed.get(id);
+  if (known !== undefined) return known;
+  const made: KnownNode = { id, labels: {}, connected: false, index: core.known.length, present: false };
+  core.known.push(made);
+  core.departed.set(id, made);
+  return made;
+}
+
+/** Puts a node in the fleet (at the end of the arrival order), interned once. */
+export function addNode(core: EngineCore, node: FleetNode): KnownNode {
+  const departed = core.departed.get(node.id);
+  let known: KnownNode;
+  if (departed === undefined) {
+    known = { id: node.id, labels: node.labels, connected: node.connected, index: core.known.length, present: true };
+    core.known.push(known);
+  } else {
+    core.departed.delete(node.id);
+    known = departed;
+    known.labels = node.labels;
+    known.connected = node.connected;
+    known.present = true;
+  }
+  core.nodes.set(node.id, known);
+  return known;
 }

@@ -5,7 +5,7 @@
  */
 import type { FleetNode } from '../selector/types.js';
 import { send, slots } from './effects.js';
-import { latestOf, type EngineCore } from './engineCore.js';
+import { addNode, latestOf, type EngineCore, type KnownNode } from './engineCore.js';
 import type { EngineInput, NodeInventory } from './types.js';
 
 /** An inventory input that would change nothing (same node again, unknown node removed, connection unchanged): not journaled. */
@@ -32,14 +32,21 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
 }
 
 export function onUpsert(core: EngineCore, node: FleetNode): void {
-  // A copy: the inventory's node changes (`connected`), the journaled input must not (group commit writes it later).
-  core.nodes.set(node.id, { id: node.id, labels: node.labels, connected: node.connected });
-  offerJoin(core, node.id);
+  // The inventory's own node: it changes (`connected`), the journaled input must not (group commit writes it later).
+  const known = core.nodes.get(node.id);
+  if (known === undefined) return offerJoin(core, addNode(core, node));
+  known.labels = node.labels;
+  known.connected = node.connected;
+  offerJoin(core, known);
 }
 
 export function onRemove(core: EngineCore, id: string): void {
-  if (!core.nodes.delete(id)) return;
-  for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.left', node: id, now: core.now, slots: slots(core) });
+  const known = core.nodes.get(id);
+  if (known === undefined) return;
+  core.nodes.delete(id);
+  known.present = false;
+  core.departed.set(id, known);
+  for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.left', node: id, index: known.index, now: core.now, slots: slots(core) });
 }
 
 /** A reconnected node may join a rollout; a disconnected one keeps its deadline and loses its passing streak (judging.ts). */
@@ -47,13 +54,13 @@ export function onConnected(core: EngineCore, id: string, connected: boolean): v
   const node = core.nodes.get(id);
   if (node === undefined || node.connected === connected) return;
   node.connected = connected;
-  if (connected) return offerJoin(core, id);
-  for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.disconnected', node: id, now: core.now, slots: slots(core) });
+  if (connected) return offerJoin(core, node);
+  for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.disconnected', node: id, index: node.index, now: core.now, slots: slots(core) });
 }
 
-function offerJoin(core: EngineCore, id: string): void {
+function offerJoin(core: EngineCore, node: KnownNode): void {
   if (core.jobs.size === 0) return; // loading the fleet: no iterator per node
-  for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.joined', node: id, now: core.now, slots: slots(core) });
+  for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.joined', node: node.id, index: node.index, now: core.now, slots: slots(core) });
 }
 
 /**

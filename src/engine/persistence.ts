@@ -6,7 +6,7 @@
  */
 import { rolloutPolicy } from '../../machines/index.js';
 import { restoreJob, restoreRoom, versionsOf } from './deployments.js';
-import { specOf, type EngineCore } from './engineCore.js';
+import { addNode, specOf, type EngineCore } from './engineCore.js';
 import { startRequest } from './executions.js';
 import { SNAPSHOT_FORMAT, type EngineState } from './snapshot.js';
 import type { EngineSnapshot } from './types.js';
@@ -28,7 +28,12 @@ export function snapshotOf(core: EngineCore, at: number): EngineSnapshot {
 }
 
 export function loadState(core: EngineCore, state: EngineState): void {
-  for (const node of state.nodes) core.nodes.set(node.id, { id: node.id, labels: { ...node.labels }, connected: node.connected });
+  for (const node of state.nodes) {
+    const copy = { id: node.id, labels: { ...node.labels }, connected: node.connected };
+    const known = core.nodes.get(node.id);
+    if (known === undefined) addNode(core, copy);
+    else Object.assign(known, { labels: copy.labels, connected: copy.connected });
+  }
   for (const job of state.jobs) core.jobs.set(job.key, { ...job, versions: versionsOf(job) });
   for (const s of state.deployments) restoreRoom(core, s);
   for (const job of state.jobs) core.jobs.set(job.key, restoreJob(core, job));
