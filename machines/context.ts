@@ -1,14 +1,14 @@
 /**
  * The deployment room's state (the machine's context): one mutable object
  * per deployment, mutated in place by the room alone (never copied per event).
- * Every per-node fact lives in ONE record per node, found by id (`nodes`)
- * or by the shell's dense node index (`byIndex`, the hot path: an array
- * read, no hash); the rollout order is an array with a cursor, so picking
+ * Every per-node fact lives in ONE record per node (`nodes`), found by id
+ * or by the shell's dense node index (the hot path: an array read, no hash); the rollout order is an array with a cursor, so picking
  * the next nodes costs O(nodes started). Everything but `io` and what is
  * derived is plain data and goes into the snapshot.
  */
 import type { JobSpec } from '../src/spec/types.js';
 import type { Effect } from './effects.js';
+import { NodeRecords } from './nodeRecords.js';
 import { rolloutPolicy, type RolloutPolicy } from './policy.js';
 import { rollbackPlan } from './rules/failure.js';
 import { NODE_STATES, type DeploymentKind, type DeploymentState, type NodeState } from './vocabulary.js';
@@ -46,6 +46,8 @@ export interface RoomPorts {
   eligible(index: number): boolean;
   /** The shell's dense index of a node id, the same for the id as long as the shell lives (made on first sight). */
   indexOf(node: string): number;
+  /** The shell's index of a node id it knows; -1 for one it never saw (nothing is made). */
+  findIndex(node: string): number;
   /** False while nobody listens to `decision` events: the per-node ones are then not built. */
   explains(): boolean;
 }
@@ -58,6 +60,8 @@ export interface DeploymentIo {
   eligible(index: number): boolean;
   /** The shell's dense index of a node id (see `RoomPorts.indexOf`). */
   indexOf(node: string): number;
+  /** The shell's index of a node id it knows; -1 for one it never saw (nothing is made). */
+  findIndex(node: string): number;
   /** Whether to build per-node `decision` effects (asked of the shell before each step that may build them). */
   explain: boolean;
 }
@@ -84,9 +88,7 @@ export interface DeploymentData {
   reason: string | null;
   failedAt: number | null;
   endedAt: number | null;
-  nodes: Map<string, NodeRecord>;
-  /** `byIndex[r.index]` is `r`, for every record of `nodes`: derived, rebuilt on restore. */
-  byIndex: (NodeRecord | undefined)[];
+  nodes: NodeRecords;
   /** Rollout order: targets sorted at creation, then nodes appended as they join. */
   order: string[];
   /**
@@ -152,14 +154,12 @@ export function newDeploymentData(n: NewDeployment, io: DeploymentIo): Deploymen
   const plan = rollbackPlan(n.kind, n.spec.type, n.spec.deployment.no_auto_rollback, n.lastCompleted);
   const counts = emptyCounts();
   counts.pending = n.targets.length;
-  const nodes = new Map<string, NodeRecord>();
   const orderRecords: NodeRecord[] = new Array(n.targets.length);
   const indexes = n.targetIndexes ?? n.targets.map((id) => io.indexOf(id));
-  const byIndex = indexArray(indexes);
+  const nodes = new NodeRecords(indexArray(indexes), io.findIndex);
   for (let i = 0; i < n.targets.length; i++) {
     const record = nodeRecord('pending', indexes[i]!);
-    nodes.set(n.targets[i]!, record);
-    byIndex[record.index] = record;
+    nodes.add(n.targets[i]!, record);
     orderRecords[i] = record;
   }
   return {
@@ -182,7 +182,6 @@ export function newDeploymentData(n: NewDeployment, io: DeploymentIo): Deploymen
     failedAt: null,
     endedAt: null,
     nodes,
-    byIndex,
     order: n.targets,
     orderRecords,
     cursor: 0,
@@ -208,13 +207,12 @@ export function nodeRecord(state: NodeState, index: number): NodeRecord {
 /** Adds a node's record (under its id and its index); the caller counts it. */
 export function addRecord(d: DeploymentData, node: string, state: NodeState): NodeRecord {
   const record = nodeRecord(state, d.io.indexOf(node));
-  d.nodes.set(node, record);
-  d.byIndex[record.index] = record;
+  d.nodes.add(node, record);
   return record;
 }
 
 /**
- * An empty `byIndex` for records of these indexes: allocated at its full
+ * An empty array for `NodeRecords` to hold records of these indexes by index: allocated at its full
  * length when they fill most of it, so V8 keeps it a flat array (grown one
  * far index at a time it would turn into a hash table); a few nodes of a
  * large fleet keep a small (sparse) one.

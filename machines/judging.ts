@@ -32,7 +32,7 @@ export interface Judged {
 
 /** The node's record (by the shell's index of `report.node`) when a report about it is for this deployment, else why the report changes nothing. */
 function recordFor(d: DeploymentData, index: number, report: { version: number }): NodeRecord | IgnoredReason {
-  const record = d.byIndex[index];
+  const record = d.nodes.at(index);
   if (report.version !== expectedVersion(d.version, d.rollbackTarget, record?.state)) return 'stale_version';
   return record ?? 'not_updating';
 }
@@ -103,7 +103,7 @@ export function judgeExecution(room: Judged, d: DeploymentData, report: Executio
  * failed. A timer whose node has moved on changes nothing.
  */
 export function judgeNodeTimer(room: Judged, d: DeploymentData, kind: Exclude<TimerKind, 'queue' | 'total'>, node: string, index: number, now: number, slots: number): void {
-  const record = d.byIndex[index];
+  const record = d.nodes.at(index);
   if (kind === 'revert') {
     if (record?.state === 'reverting') room.step({ type: 'node.revert_failed', node, now, slots });
   } else if (record?.state === 'updating') {
@@ -120,7 +120,7 @@ export function offerJoin(room: Judged, d: DeploymentData, node: string, index: 
   const state = d.state ?? 'pending';
   const open = isLive(state) ? d.policy.takesJoiningNodes || d.targeted === 0 : state === 'completed' && d.policy.takesJoiningNodes;
   if (!open) return;
-  const record = d.byIndex[index];
+  const record = d.nodes.at(index);
   if (record !== undefined && record.state !== 'untouched' && record.state !== 'removed') return;
   if (!d.io.eligible(index)) return;
   room.step({ type: 'node.joined', node, now, slots });
@@ -128,7 +128,7 @@ export function offerJoin(room: Judged, d: DeploymentData, node: string, index: 
 
 /** A node that left the fleet while updating is dropped from the rollout (steps.ts, `dropNode`). */
 export function nodeLeft(room: Judged, d: DeploymentData, node: string, index: number, now: number, slots: number): void {
-  if (d.byIndex[index]?.state === 'updating') room.step({ type: 'node.left', node, now, slots });
+  if (d.nodes.at(index)?.state === 'updating') room.step({ type: 'node.left', node, now, slots });
 }
 
 /**
@@ -137,7 +137,7 @@ export function nodeLeft(room: Judged, d: DeploymentData, node: string, index: n
  * (so a version that cuts nodes off fails like any other).
  */
 export function nodeDisconnected(d: DeploymentData, node: string, index: number): void {
-  const record = d.byIndex[index];
+  const record = d.nodes.at(index);
   if (record !== undefined && (record.flags & FLAG.streak) !== 0) breakStreak(d, node, record);
 }
 

@@ -37,7 +37,7 @@ export type RoomEvent = Stamp &
   );
 
 /** The room's state as the shell may read it (never write it). */
-export type DeploymentView = Readonly<Omit<DeploymentData, 'nodes' | 'byIndex' | 'order' | 'orderRecords' | 'counts' | 'failedNodes' | 'policy' | 'io'>> & {
+export type DeploymentView = Readonly<Omit<DeploymentData, 'nodes' | 'order' | 'orderRecords' | 'counts' | 'failedNodes' | 'policy' | 'io'>> & {
   readonly nodes: ReadonlyMap<string, Readonly<NodeRecord>>;
   readonly order: readonly string[];
   readonly counts: Readonly<Record<NodeState, number>>;
@@ -149,5 +149,5 @@ export class DeploymentRoom implements Judged {
 }
 
 function roomIo(ports: RoomPorts): DeploymentData['io'] {
-  return { out: [], eligible: ports.eligible, indexOf: ports.indexOf, explain: true };
+  return { out: [], eligible: ports.eligible, indexOf: ports.indexOf, findIndex: ports.findIndex, explain: true };
 }

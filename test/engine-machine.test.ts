@@ -23,7 +23,7 @@ function machine(deployment: Partial<JobSpec['deployment']>, targets = ['a', 'b'
     seq: 0,
     createdAt: 0,
     targets,
-  }, { out, eligible: () => true, indexOf: interner(), explain: true });
+  }, { out, eligible: () => true, ...interner(), explain: true });
   const actor = createActor(deploymentMachine, { input: data }).start();
   type Unstamped = DeploymentEvent extends infer E ? (E extends DeploymentEvent ? Omit<E, 'now' | 'slots'> & { now?: number } : never) : never;
   const send = (event: Unstamped) => {
@@ -71,12 +71,15 @@ describe('deployment machine', () => {
   });
 });
 
-/** Dense indexes for node ids, as the engine's `RoomPorts.indexOf` gives them. */
-function interner(): (id: string) => number {
+/** Dense indexes for node ids, as the engine's `RoomPorts.indexOf` and `findIndex` give them. */
+function interner(): { indexOf: (id: string) => number; findIndex: (id: string) => number } {
   const indexes = new Map<string, number>();
-  return (id) => {
-    let index = indexes.get(id);
-    if (index === undefined) indexes.set(id, (index = indexes.size));
-    return index;
+  return {
+    indexOf: (id) => {
+      let index = indexes.get(id);
+      if (index === undefined) indexes.set(id, (index = indexes.size));
+      return index;
+    },
+    findIndex: (id) => indexes.get(id) ?? -1,
   };
 }

@@ -32,7 +32,7 @@ function deployment(policy: Partial<JobSpec['deployment']>, targets: string[]) {
     seq: 0,
     createdAt: 0,
     targets,
-  }, { out, eligible: () => true, indexOf: interner(), explain: true });
+  }, { out, eligible: () => true, ...interner(), explain: true });
   const actor = createActor(deploymentMachine, { input: data }).start();
   const context = (): DeploymentData => actor.getSnapshot().context;
   const drain = (): Effect[] => out.splice(0);
@@ -101,12 +101,15 @@ describe('node resolutions settled in place', () => {
   });
 });
 
-/** Dense indexes for node ids, as the engine's `RoomPorts.indexOf` gives them. */
-function interner(): (id: string) => number {
+/** Dense indexes for node ids, as the engine's `RoomPorts.indexOf` and `findIndex` give them. */
+function interner(): { indexOf: (id: string) => number; findIndex: (id: string) => number } {
   const indexes = new Map<string, number>();
-  return (id) => {
-    let index = indexes.get(id);
-    if (index === undefined) indexes.set(id, (index = indexes.size));
-    return index;
+  return {
+    indexOf: (id) => {
+      let index = indexes.get(id);
+      if (index === undefined) indexes.set(id, (index = indexes.size));
+      return index;
+    },
+    findIndex: (id) => indexes.get(id) ?? -1,
   };
 }

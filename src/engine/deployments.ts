@@ -10,7 +10,7 @@ import { rolloutOrder } from '../selector/order.js';
 import type { JobSpec } from '../spec/types.js';
 import { checkCommand } from './commandRules.js';
 import { send, slots } from './effects.js';
-import { internNode, latestOf, type EngineCore, type KnownNode } from './engineCore.js';
+import { findNode, internNode, latestOf, type EngineCore, type KnownNode } from './engineCore.js';
 import { CommandError } from './errors.js';
 import { sameSpec } from './sameSpec.js';
 import type { JobRecord } from './snapshot.js';
@@ -140,7 +140,8 @@ function createDeployment(core: EngineCore, job: JobRecord, version: number, kin
 
   const match = matcherFor(core, job.key, spec);
   const eligible: KnownNode[] = [];
-  core.nodes.forEach((node) => {
+  core.nodes.forEach((index) => {
+    const node = core.known[index]!;
     if (match(node)) eligible.push(node);
   });
   const ordered = rolloutOrder(eligible) as KnownNode[];
@@ -228,7 +229,8 @@ function roomPorts(core: EngineCore, match: NodePredicate): RoomPorts {
       const node = core.known[index];
       return node !== undefined && node.present && match(node);
     },
-    indexOf: (id) => internNode(core, id).index,
+    indexOf: (id) => internNode(core, id),
+    findIndex: (id) => findNode(core, id),
     explains: () => core.outbox.heard('decision'),
   };
 }

@@ -25,7 +25,7 @@ import { jobKey, matcherFor, onCommand, onSubmit } from './deployments.js';
 import { offerCapacity } from './effects.js';
 import { newEngineCore, type EngineCore } from './engineCore.js';
 import { CommandError, InputError } from './errors.js';
-import { checkCommandInput, checkConnected, checkExecutionReport, checkHealthReport, checkNode, checkNodeId, checkSpec } from './inputCheck.js';
+import { checkCommandInput, checkConnected, checkExecutionReport, checkHealthReport, checkNode, checkNodeId, checkSpec, isWellFormedExecution, isWellFormedHealth } from './inputCheck.js';
 import { EngineTimers, type FiredTimer, type TimerHolder } from './engineTimers.js';
 import { changesNothing, inventoryOf, onConnected, onRemove, onUpsert } from './inventory.js';
 import { Journal, type CommitMode } from './journal.js';
@@ -382,17 +382,16 @@ export class Engine {
     this.accept({ type: 'node.connected', ...checkConnected(id, connected) });
   }
 
+  // Without a journal a well-formed report is read in place: nothing keeps it once handled.
   reportExecution(report: ExecutionReport): void {
-    const checked = checkExecutionReport(report);
-    if (this.store !== null) return void this.accept({ type: 'report.execution', report: checked });
-    this.unjournaled.execution.report = checked;
+    if (this.store !== null) return void this.accept({ type: 'report.execution', report: checkExecutionReport(report) });
+    this.unjournaled.execution.report = isWellFormedExecution(report) ? report : checkExecutionReport(report);
     this.accept(this.unjournaled.execution);
   }
 
   reportHealth(report: HealthReport): void {
-    const checked = checkHealthReport(report);
-    if (this.store !== null) return void this.accept({ type: 'report.health', report: checked });
-    this.unjournaled.health.report = checked;
+    if (this.store !== null) return void this.accept({ type: 'report.health', report: checkHealthReport(report) });
+    this.unjournaled.health.report = isWellFormedHealth(report) ? report : checkHealthReport(report);
     this.accept(this.unjournaled.health);
   }
 

@@ -47,12 +47,12 @@ export interface EngineCore {
   readonly cap: number;
   /** Ended deployments kept per job (§7 v1.1 bounded history). */
   readonly historyLimit: number;
-  /** The fleet: the nodes present, in order of arrival (what the snapshot and the inventory list). */
-  readonly nodes: Map<string, KnownNode>;
+  /** The fleet: the index of each node present, in order of arrival (what the snapshot and the inventory list). */
+  readonly nodes: Map<string, number>;
   /** Every node ever known, by index. */
   readonly known: KnownNode[];
-  /** Known nodes not in the fleet: removed, or only named by a restored deployment. */
-  readonly departed: Map<string, KnownNode>;
+  /** The index of each known node not in the fleet: removed, or only named by a restored deployment. */
+  readonly departed: Map<string, number>;
   readonly jobs: Map<string, JobRecord>;
   readonly rooms: Map<string, DeploymentRoom>;
   readonly matchers: Map<string, NodePredicate>;
@@ -97,17 +97,28 @@ export function specOf(core: EngineCore, job: string, version: number): JobSpec 
   return core.jobs.get(job)!.versions[version]!;
 }
 
-/** The known node of this id, made (departed, not in the fleet) when the engine has never seen it. */
-export function internNode(core: EngineCore, id: string): KnownNode {
-  const known = core.nodes.get(id) ?? core.departed.get(id);
-  if (known !== undefined) return known;
-  const made: KnownNode = { id, labels: {}, connected: false, index: core.known.length, present: false };
-  core.known.push(made);
+/** The node of this id in the fleet. */
+export function presentNode(core: EngineCore, id: string): KnownNode | undefined {
+  const index = core.nodes.get(id);
+  return index === undefined ? undefined : core.known[index];
+}
+
+/** The index of a node id, made (departed, not in the fleet) when the engine has never seen it. */
+export function internNode(core: EngineCore, id: string): number {
+  const index = core.nodes.get(id) ?? core.departed.get(id);
+  if (index !== undefined) return index;
+  const made = core.known.length;
+  core.known.push({ id, labels: {}, connected: false, index: made, present: false });
   core.departed.set(id, made);
   return made;
 }
 
-/** Puts a node in the fleet (at the end of the arrival order), interned once. */
+/** The index of a node id the engine knows; -1 when it never saw it. */
+export function findNode(core: EngineCore, id: string): number {
+  return core.nodes.get(id) ?? core.departed.get(id) ?? -1;
+}
+
+/** Puts a node not present in the fleet (at the end of the arrival order), interned once. */
 export function addNode(core: EngineCore, node: FleetNode): KnownNode {
   const departed = core.departed.get(node.id);
   let known: KnownNode;
@@ -116,11 +127,29 @@ export function addNode(core: EngineCore, node: FleetNode): KnownNode {
     core.known.push(known);
   } else {
     core.departed.delete(node.id);
-    known = departed;
+    known = core.known[departed]!;
     known.labels = node.labels;
     known.connected = node.connected;
     known.present = true;
   }
-  core.nodes.set(node.id, known);
+  core.nodes.set(node.id, known.index);
   return known;
+}
+
+/** Takes a node out of the fleet; false when it was not in it. Its index stays its own. */
+export function removeNode(core: EngineCore, id: string): KnownNode | undefined {
+  const index = core.nodes.get(id);
+  if (index === undefined) return undefined;
+  core.nodes.delete(id);
+  core.departed.set(id, index);
+  const known = core.known[index]!;
+  known.present = false;
+  return known;
+}
+
+/** The nodes present, in order of arrival. */
+export function fleetNodes(core: EngineCore): KnownNode[] {
+  const nodes: KnownNode[] = [];
+  for (const index of core.nodes.values()) nodes.push(core.known[index]!);
+  return nodes;
 }

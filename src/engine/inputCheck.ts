@@ -46,21 +46,34 @@ function check<T extends z.ZodType>(schema: T, value: unknown, input: string): z
 // zod, so its messages stay the one source of errors. test/engine-input-check.test.ts holds the pair equal.
 const isName = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
-function wellFormedHealth(r: unknown): HealthReport | null {
-  if (typeof r !== 'object' || r === null) return null;
+/**
+ * Is this report well formed as it stands (the fast path's conditions)? An
+ * engine that keeps nothing of a report once handled (no journal) reads
+ * such a report in place, without the copy.
+ */
+export function isWellFormedHealth(r: unknown): r is HealthReport {
+  if (typeof r !== 'object' || r === null) return false;
   const { node, job, version, healthy, error_rate } = r as Record<string, unknown>;
-  if (!isName(node) || !isName(job) || !Number.isSafeInteger(version) || typeof healthy !== 'boolean') return null;
-  if (error_rate === undefined) return { node, job, version: version as number, healthy };
-  if (typeof error_rate !== 'number' || !(error_rate >= 0) || error_rate === Infinity) return null;
-  return { node, job, version: version as number, healthy, error_rate };
+  if (!isName(node) || !isName(job) || !Number.isSafeInteger(version) || typeof healthy !== 'boolean') return false;
+  return error_rate === undefined || (typeof error_rate === 'number' && error_rate >= 0 && error_rate !== Infinity);
+}
+
+export function isWellFormedExecution(r: unknown): r is ExecutionReport {
+  if (typeof r !== 'object' || r === null) return false;
+  const { node, job, version, status } = r as Record<string, unknown>;
+  return isName(node) && isName(job) && Number.isSafeInteger(version) && (status === 'started' || status === 'succeeded' || status === 'failed');
+}
+
+function wellFormedHealth(r: unknown): HealthReport | null {
+  if (!isWellFormedHealth(r)) return null;
+  const { node, job, version, healthy, error_rate } = r;
+  return error_rate === undefined ? { node, job, version, healthy } : { node, job, version, healthy, error_rate };
 }
 
 function wellFormedExecution(r: unknown): ExecutionReport | null {
-  if (typeof r !== 'object' || r === null) return null;
-  const { node, job, version, status } = r as Record<string, unknown>;
-  if (!isName(node) || !isName(job) || !Number.isSafeInteger(version)) return null;
-  if (status !== 'started' && status !== 'succeeded' && status !== 'failed') return null;
-  return { node, job, version: version as number, status };
+  if (!isWellFormedExecution(r)) return null;
+  const { node, job, version, status } = r;
+  return { node, job, version, status };
 }
 
 export function checkHealthReport(report: unknown): HealthReport {

@@ -5,20 +5,20 @@
  */
 import type { FleetNode } from '../selector/types.js';
 import { send, slots } from './effects.js';
-import { addNode, latestOf, type EngineCore, type KnownNode } from './engineCore.js';
+import { addNode, fleetNodes, latestOf, presentNode, removeNode, type EngineCore, type KnownNode } from './engineCore.js';
 import type { EngineInput, NodeInventory } from './types.js';
 
 /** An inventory input that would change nothing (same node again, unknown node removed, connection unchanged): not journaled. */
 export function changesNothing(core: EngineCore, input: EngineInput): boolean {
   switch (input.type) {
     case 'node.upsert': {
-      const known = core.nodes.get(input.node.id);
+      const known = presentNode(core, input.node.id);
       return known !== undefined && known.connected === input.node.connected && sameLabels(known.labels, input.node.labels);
     }
     case 'node.remove':
       return !core.nodes.has(input.node);
     case 'node.connected': {
-      const known = core.nodes.get(input.node);
+      const known = presentNode(core, input.node);
       return known === undefined || known.connected === input.connected;
     }
     default:
@@ -33,7 +33,7 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
 
 export function onUpsert(core: EngineCore, node: FleetNode): void {
   // The inventory's own node: it changes (`connected`), the journaled input must not (group commit writes it later).
-  const known = core.nodes.get(node.id);
+  const known = presentNode(core, node.id);
   if (known === undefined) return offerJoin(core, addNode(core, node));
   known.labels = node.labels;
   known.connected = node.connected;
@@ -41,17 +41,14 @@ export function onUpsert(core: EngineCore, node: FleetNode): void {
 }
 
 export function onRemove(core: EngineCore, id: string): void {
-  const known = core.nodes.get(id);
+  const known = removeNode(core, id);
   if (known === undefined) return;
-  core.nodes.delete(id);
-  known.present = false;
-  core.departed.set(id, known);
   for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.left', node: id, index: known.index, now: core.now, slots: slots(core) });
 }
 
 /** A reconnected node may join a rollout; a disconnected one keeps its deadline and loses its passing streak (judging.ts). */
 export function onConnected(core: EngineCore, id: string, connected: boolean): void {
-  const node = core.nodes.get(id);
+  const node = presentNode(core, id);
   if (node === undefined || node.connected === connected) return;
   node.connected = connected;
   if (connected) return offerJoin(core, node);
@@ -73,7 +70,7 @@ function offerJoin(core: EngineCore, node: KnownNode): void {
  * what an earlier one gave it; no entry when no deployment started it.
  */
 export function inventoryOf(core: EngineCore): NodeInventory[] {
-  return [...core.nodes.values()].map((node) => {
+  return fleetNodes(core).map((node) => {
     const versions: Record<string, number> = {};
     for (const job of core.jobs.values()) {
       const version = versionFor(core, job.key, job.deployments, node.id);

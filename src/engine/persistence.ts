@@ -6,7 +6,7 @@
  */
 import { rolloutPolicy } from '../../machines/index.js';
 import { restoreJob, restoreRoom, versionsOf } from './deployments.js';
-import { addNode, specOf, type EngineCore } from './engineCore.js';
+import { addNode, fleetNodes, presentNode, specOf, type EngineCore } from './engineCore.js';
 import { startRequest } from './executions.js';
 import { SNAPSHOT_FORMAT, type EngineState } from './snapshot.js';
 import type { EngineSnapshot } from './types.js';
@@ -15,7 +15,7 @@ import type { EngineSnapshot } from './types.js';
 export function snapshotOf(core: EngineCore, at: number): EngineSnapshot {
   const state: EngineState = {
     format: SNAPSHOT_FORMAT,
-    nodes: [...core.nodes.values()].map((n) => ({ id: n.id, labels: { ...n.labels }, connected: n.connected })),
+    nodes: fleetNodes(core).map((n) => ({ id: n.id, labels: { ...n.labels }, connected: n.connected })),
     jobs: [...core.jobs.values()].map((j) => ({ ...j, versions: { ...j.versions }, completed: [...j.completed], history: [...j.history] })),
     deployments: [...core.rooms.values()].map((room) => room.snapshot()),
     timers: core.timers.toJSON(),
@@ -30,7 +30,7 @@ export function snapshotOf(core: EngineCore, at: number): EngineSnapshot {
 export function loadState(core: EngineCore, state: EngineState): void {
   for (const node of state.nodes) {
     const copy = { id: node.id, labels: { ...node.labels }, connected: node.connected };
-    const known = core.nodes.get(node.id);
+    const known = presentNode(core, node.id);
     if (known === undefined) addNode(core, copy);
     else Object.assign(known, { labels: copy.labels, connected: copy.connected });
   }

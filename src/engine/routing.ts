@@ -13,11 +13,11 @@ import type { ExecutionReport, HealthReport, TimerKind } from './types.js';
 export function onHealth(core: EngineCore, report: HealthReport): void {
   const job = core.jobs.get(report.job);
   if (job === undefined) return ignored(core, report.node, report.job, 'unknown_job');
-  const node = core.nodes.get(report.node);
-  if (node === undefined) return ignored(core, report.node, report.job, 'unknown_node');
+  const index = core.nodes.get(report.node);
+  if (index === undefined) return ignored(core, report.node, report.job, 'unknown_node');
   const event = core.events.health;
   event.report = report;
-  event.index = node.index;
+  event.index = index;
   event.now = core.now;
   event.slots = slots(core);
   send(core, latestOf(core, job), event);
@@ -26,11 +26,11 @@ export function onHealth(core: EngineCore, report: HealthReport): void {
 export function onExecution(core: EngineCore, report: ExecutionReport): void {
   const job = core.jobs.get(report.job);
   if (job === undefined) return ignored(core, report.node, report.job, 'unknown_job');
-  const node = core.nodes.get(report.node);
-  if (node === undefined) return ignored(core, report.node, report.job, 'unknown_node');
+  const index = core.nodes.get(report.node);
+  if (index === undefined) return ignored(core, report.node, report.job, 'unknown_node');
   const event = core.events.execution;
   event.report = report;
-  event.index = node.index;
+  event.index = index;
   event.now = core.now;
   event.slots = slots(core);
   send(core, latestOf(core, job), event);
@@ -45,7 +45,7 @@ export function onTimer(core: EngineCore, deployment: string, kind: TimerKind, n
   const event = core.events.timer;
   event.kind = kind;
   event.node = node;
-  event.index = node === null ? -1 : fired === null ? internNode(core, node).index : fired.index;
+  event.index = node === null ? -1 : fired === null ? internNode(core, node) : fired.index;
   event.now = core.now;
   event.slots = slots(core);
   send(core, core.rooms.get(deployment)!, event);
