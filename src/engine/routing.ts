@@ -6,7 +6,7 @@
  * node the engine does not know is counted here as ignored.
  */
 import { ignored, send, slots } from './effects.js';
-import { internNode, latestOf, type EngineCore } from './engineCore.js';
+import { findNode, latestOf, type EngineCore } from './engineCore.js';
 import type { FiredTimer } from './engineTimers.js';
 import type { ExecutionReport, HealthReport, TimerKind } from './types.js';
 
@@ -45,7 +45,7 @@ export function onTimer(core: EngineCore, deployment: string, kind: TimerKind, n
   const event = core.events.timer;
   event.kind = kind;
   event.node = node;
-  event.index = node === null ? -1 : fired === null ? internNode(core, node) : fired.index;
+  event.index = node === null ? -1 : fired === null ? findNode(core, node) : fired.index;
   event.now = core.now;
   event.slots = slots(core);
   send(core, core.rooms.get(deployment)!, event);
