@@ -138,14 +138,13 @@ export class Engine {
     this.store = ports.store ?? null;
     const timers = new EngineTimers(
       this.clock,
-      (timer) => {
-        const { deployment, kind, node } = timer;
+      (deployment, kind, node, fired) => {
         if (this.store !== null) return void this.accept({ type: 'timer', deployment, kind, node });
         const input = this.unjournaled.timer;
         input.deployment = deployment;
         input.kind = kind;
         input.node = node;
-        input.fired = timer;
+        input.fired = fired;
         this.accept(input);
       },
       (deployment, node) => this.core.rooms.get(deployment)?.view.nodes.get(node) as TimerHolder | undefined,

@@ -11,6 +11,12 @@ export interface Clock {
   now(): number;
   /** Calls `fire` once the clock reaches `at` (absolute ms). Returns a handle for `cancel`. */
   schedule(at: number, fire: () => void): TimerHandle;
+  /**
+   * Optional: calls `call(arg)` once the clock reaches `at`, like `schedule`
+   * (same order among timers due at the same instant). One callback then
+   * serves many timers, with no closure each. Returns a handle (a number >= 0) for `cancel`.
+   */
+  scheduleCall?(at: number, call: (arg: number) => void, arg: number): number;
   cancel(handle: TimerHandle): void;
 }
 export type TimerHandle = unknown;
