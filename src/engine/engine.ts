@@ -27,7 +27,7 @@ import { newEngineCore, type EngineCore } from './engineCore.js';
 import { CommandError, InputError } from './errors.js';
 import { checkCommandInput, checkConnected, checkExecutionReport, checkHealthReport, checkNode, checkNodeId, checkSpec, isWellFormedExecution, isWellFormedHealth } from './inputCheck.js';
 import { EngineTimers, type FiredTimer, type TimerHolder } from './engineTimers.js';
-import { changesNothing, inventoryOf, onConnected, onRemove, onUpsert } from './inventory.js';
+import { inventoryOf, onConnected, onRemove, onUpsert, UNCHANGED } from './inventory.js';
 import { Journal, type CommitMode } from './journal.js';
 import { Outbox } from './outbox.js';
 import { loadState, reissueInFlight, resumeAfterDowntime, snapshotOf } from './persistence.js';
@@ -499,8 +499,8 @@ export class Engine {
     let entries: JournalEntry[] = NOTHING;
     try {
       this.core.now = this.clock.now();
-      if (changesNothing(this.core, input)) return undefined;
-      const result = this.dispatch(input);
+      const result = this.dispatch(input, true);
+      if (result === UNCHANGED) return undefined;
       offerCapacity(this.core);
       if (this.journal !== null && !(input.type === 'submit' && (result as SubmitResult).unchanged)) {
         entries = [{ at: this.core.now, input, delivered: this.core.outbox.delivered }];
@@ -519,8 +519,7 @@ export class Engine {
       this.core.now = this.clock.now();
       const delivered = this.core.outbox.delivered;
       for (const input of inputs) {
-        if (changesNothing(this.core, input)) continue;
-        this.dispatch(input);
+        if (this.dispatch(input, true) === UNCHANGED) continue;
         offerCapacity(this.core);
         if (this.journal !== null) entries.push({ at: this.core.now, input, delivered });
       }
@@ -581,7 +580,8 @@ export class Engine {
     }
   }
 
-  private dispatch(input: EngineInput): unknown {
+  /** `live`: a new input, not a replayed one; an inventory input that would change nothing returns UNCHANGED. */
+  private dispatch(input: EngineInput, live = false): unknown {
     // The hot inputs first.
     switch (input.type) {
       case 'report.health':
@@ -593,7 +593,7 @@ export class Engine {
       case 'submit':
         return onSubmit(this.core, input.spec, input.retry === true);
       case 'node.upsert':
-        return onUpsert(this.core, input.node);
+        return onUpsert(this.core, input.node, live);
       case 'node.remove':
         return onRemove(this.core, input.node);
       case 'node.connected':

@@ -120,7 +120,8 @@ export function findNode(core: EngineCore, id: string): number {
 
 /** Puts a node not present in the fleet (at the end of the arrival order), interned once. */
 export function addNode(core: EngineCore, node: FleetNode): KnownNode {
-  const departed = core.departed.get(node.id);
+  // Loading a fleet, none has departed yet: no second lookup per node.
+  const departed = core.departed.size === 0 ? undefined : core.departed.get(node.id);
   let known: KnownNode;
   if (departed === undefined) {
     known = { id: node.id, labels: node.labels, connected: node.connected, index: core.known.length, present: true };

@@ -8,50 +8,44 @@ import { send, slots } from './effects.js';
 import { addNode, fleetNodes, latestOf, presentNode, removeNode, type EngineCore, type KnownNode } from './engineCore.js';
 import type { EngineInput, NodeInventory } from './types.js';
 
-/** An inventory input that would change nothing (same node again, unknown node removed, connection unchanged): not journaled. */
-export function changesNothing(core: EngineCore, input: EngineInput): boolean {
-  switch (input.type) {
-    case 'node.upsert': {
-      const known = presentNode(core, input.node.id);
-      return known !== undefined && known.connected === input.node.connected && sameLabels(known.labels, input.node.labels);
-    }
-    case 'node.remove':
-      return !core.nodes.has(input.node);
-    case 'node.connected': {
-      const known = presentNode(core, input.node);
-      return known === undefined || known.connected === input.connected;
-    }
-    default:
-      return false;
-  }
-}
+/**
+ * What an inventory handler returns for an input that would change nothing
+ * (same node again, unknown node removed, connection unchanged): the engine
+ * does not journal it. The handler looks the node up once for both.
+ */
+export const UNCHANGED: unique symbol = Symbol('unchanged');
 
 function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
-export function onUpsert(core: EngineCore, node: FleetNode): void {
+/**
+ * `skipSame`: return UNCHANGED for the node as the inventory has it already;
+ * a replayed upsert (journaled because it changed something) never skips.
+ */
+export function onUpsert(core: EngineCore, node: FleetNode, skipSame: boolean): typeof UNCHANGED | undefined {
   // The inventory's own node: it changes (`connected`), the journaled input must not (group commit writes it later).
   const known = presentNode(core, node.id);
-  if (known === undefined) return offerJoin(core, addNode(core, node));
+  if (known === undefined) return void offerJoin(core, addNode(core, node));
+  if (skipSame && known.connected === node.connected && sameLabels(known.labels, node.labels)) return UNCHANGED;
   known.labels = node.labels;
   known.connected = node.connected;
   offerJoin(core, known);
 }
 
-export function onRemove(core: EngineCore, id: string): void {
+export function onRemove(core: EngineCore, id: string): typeof UNCHANGED | undefined {
   const known = removeNode(core, id);
-  if (known === undefined) return;
+  if (known === undefined) return UNCHANGED;
   for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.left', node: id, index: known.index, now: core.now, slots: slots(core) });
 }
 
 /** A reconnected node may join a rollout; a disconnected one keeps its deadline and loses its passing streak (judging.ts). */
-export function onConnected(core: EngineCore, id: string, connected: boolean): void {
+export function onConnected(core: EngineCore, id: string, connected: boolean): typeof UNCHANGED | undefined {
   const node = presentNode(core, id);
-  if (node === undefined || node.connected === connected) return;
+  if (node === undefined || node.connected === connected) return UNCHANGED;
   node.connected = connected;
-  if (connected) return offerJoin(core, node);
+  if (connected) return void offerJoin(core, node);
   for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.disconnected', node: id, index: node.index, now: core.now, slots: slots(core) });
 }
 
