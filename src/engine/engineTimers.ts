@@ -10,16 +10,16 @@
  *
  * No lookup on the hot path: a node's timers hang on its record in the room
  * (`NodeRecord.timers`, which the room hands over with each timer effect),
- * and a timer the clock fires knows them. The owners with a timer armed (a
- * node of a deployment, or a deployment itself) are also linked in a list,
- * for the rare walks over every timer (snapshot, restore, recovery). A node's
- * timers go when it resolves (`clearNode`).
+ * and a timer the clock fires knows them. A node's timers go when it
+ * resolves (`clearNode`).
  *
- * No object per timer: each owner has a slot, and its timers' due time,
- * sequence number and clock handle sit in typed arrays at `slot * 4 + kind`.
- * A clock that offers `scheduleCall` gets that number and one callback for
- * every timer (a million-node rollout arms millions); another clock gets a
- * closure per timer.
+ * No object per timer, nor per node: each owner of timers (a node of a
+ * deployment, or a deployment itself) has a slot (what `NodeRecord.timers`
+ * holds), and its timers' due time, sequence number and clock handle sit in
+ * typed arrays at `slot * 4 + kind offset`. The rare walks over every timer
+ * (snapshot, restore, recovery) scan the slots. A clock that offers
+ * `scheduleCall` gets that number and one callback for every timer (a
+ * million-node rollout arms millions); another clock gets a closure per timer.
  */
 import type { Clock, TimerHandle } from './ports.js';
 import type { TimerKind } from './types.js';
@@ -59,29 +59,17 @@ const NODE_KINDS: readonly TimerKind[] = ['deadline', 'execution', 'streak', 're
 const DEPLOYMENT_KINDS: readonly TimerKind[] = ['queue', 'total'];
 const INITIAL_OWNERS = 64;
 
-/** One node's timers in one deployment (`node`, `holder`), or a deployment's own (both null). */
-class TimerOwner {
-  prev: TimerOwner | null = null;
-  next: TimerOwner | null = null;
-
-  constructor(
-    readonly slot: number,
-    readonly deployment: string,
-    readonly node: string | null,
-    readonly holder: TimerHolder | null,
-  ) {}
-
-  get kinds(): readonly TimerKind[] {
-    return this.node === null ? DEPLOYMENT_KINDS : NODE_KINDS;
-  }
-}
-
 export class EngineTimers {
-  private readonly deployments = new Map<string, TimerOwner>();
-  /** The owners in use, most recently made first. */
-  private owners: TimerOwner | null = null;
-  /** Owners by slot; free slots are chained through `freeSlots`. */
-  private bySlot: (TimerOwner | null)[] = [];
+  /** Each deployment's own timers' owner slot. */
+  private readonly deployments = new Map<string, number>();
+  /**
+   * By owner slot: the deployment, the node (null for the deployment's own
+   * timers) and its record (`TimerHolder`, whose `timers` is the slot). A
+   * free slot has no deployment; free slots are reused last-freed first.
+   */
+  private deploymentOf: (string | undefined)[] = [];
+  private nodeOf: (string | null)[] = [];
+  private holders: (TimerHolder | null)[] = [];
   private freeSlots: number[] = [];
   /** By timer (`slot * 4 + kind offset`): due time; sequence number, NONE when disarmed; clock handle, NONE when not on the clock. */
   private at = new Float64Array(INITIAL_OWNERS * PER_OWNER);
@@ -110,8 +98,8 @@ export class EngineTimers {
 
   /** `holder`: the node's record, null for a deployment timer. */
   arm(deployment: string, kind: TimerKind, node: string | null, at: number, holder: TimerHolder | null): void {
-    const owner = holder === null ? this.deploymentTimers(deployment) : this.nodeTimers(deployment, node!, holder);
-    const timer = owner.slot * PER_OWNER + KIND_OFFSET[kind];
+    const slot = holder === null ? this.deploymentTimers(deployment) : this.nodeTimers(deployment, node!, holder);
+    const timer = slot * PER_OWNER + KIND_OFFSET[kind];
     this.cancel(timer);
     this.at[timer] = at;
     this.seqs[timer] = this.seq++;
@@ -119,40 +107,39 @@ export class EngineTimers {
   }
 
   disarm(deployment: string, kind: TimerKind, holder: TimerHolder | null): void {
-    const owner = holder === null ? this.deployments.get(deployment) : (holder.timers as TimerOwner | null);
-    if (owner == null) return;
-    const timer = owner.slot * PER_OWNER + KIND_OFFSET[kind];
+    const slot = holder === null ? this.deployments.get(deployment) : (holder.timers as number | null);
+    if (slot == null) return;
+    const timer = slot * PER_OWNER + KIND_OFFSET[kind];
     this.cancel(timer);
     this.seqs[timer] = NONE;
   }
 
   /** Disarms every timer of a node (it resolved). */
   clearNode(holder: TimerHolder): void {
-    const owner = holder.timers as TimerOwner | null;
-    if (owner === null) return;
-    this.release(owner);
+    const slot = holder.timers as number | null;
+    if (slot === null) return;
+    this.release(slot);
     holder.timers = null;
   }
 
   /** Cancels and drops every timer of a deployment the engine forgets (§7 bounded history). */
   forget(deployment: string): void {
-    const timers = this.deployments.get(deployment);
-    if (timers !== undefined) {
-      this.release(timers);
+    const own = this.deployments.get(deployment);
+    if (own !== undefined) {
+      this.release(own);
       this.deployments.delete(deployment);
     }
-    for (let n = this.owners; n !== null; ) {
-      const next = n.next;
-      if (n.deployment === deployment && n.holder !== null) this.clearNode(n.holder);
-      n = next;
+    for (let slot = 0; slot < this.deploymentOf.length; slot++) {
+      const holder = this.holders[slot]!;
+      if (this.deploymentOf[slot] === deployment && holder !== null) this.clearNode(holder);
     }
   }
 
   /** Removes a timer that fired, named by ids (replay, a journaled timer); false when it was disarmed meanwhile. */
   take(deployment: string, kind: TimerKind, node: string | null): boolean {
-    const owner = node === null ? this.deployments.get(deployment) : (this.holderOf(deployment, node)?.timers as TimerOwner | null | undefined);
-    if (owner == null) return false;
-    return this.takeTimer(owner.slot * PER_OWNER + KIND_OFFSET[kind]);
+    const slot = node === null ? this.deployments.get(deployment) : (this.holderOf(deployment, node)?.timers as number | null | undefined);
+    if (slot == null) return false;
+    return this.takeTimer(slot * PER_OWNER + KIND_OFFSET[kind]);
   }
 
   /** Removes a timer the clock just fired; false when it was disarmed meanwhile. */
@@ -172,7 +159,7 @@ export class EngineTimers {
   resume(due: (timer: TimerEntry) => number): boolean {
     let moved = false;
     for (const timer of this.live()) {
-      if (this.ownerOf(timer).node === null || this.handles[timer] !== NONE) continue;
+      if (this.nodeOf[timer >> 2] === null || this.handles[timer] !== NONE) continue;
       const at = due(this.entry(timer));
       if (at !== this.at[timer]) moved = true;
       this.at[timer] = at;
@@ -198,8 +185,8 @@ export class EngineTimers {
     this.seq = snapshot.seq;
     for (const e of snapshot.entries) {
       const holder = e.node === null ? null : (this.holderOf(e.deployment, e.node) ?? { timers: null, index: -1 });
-      const owner = holder === null ? this.deploymentTimers(e.deployment) : this.nodeTimers(e.deployment, e.node!, holder);
-      const timer = owner.slot * PER_OWNER + KIND_OFFSET[e.kind];
+      const slot = holder === null ? this.deploymentTimers(e.deployment) : this.nodeTimers(e.deployment, e.node!, holder);
+      const timer = slot * PER_OWNER + KIND_OFFSET[e.kind];
       this.at[timer] = e.at;
       this.seqs[timer] = e.seq;
     }
@@ -212,51 +199,50 @@ export class EngineTimers {
     return true;
   }
 
-  private deploymentTimers(deployment: string): TimerOwner {
-    let timers = this.deployments.get(deployment);
-    if (timers === undefined) {
-      timers = this.newOwner(deployment, null, null);
-      this.deployments.set(deployment, timers);
+  private deploymentTimers(deployment: string): number {
+    let slot = this.deployments.get(deployment);
+    if (slot === undefined) {
+      slot = this.newOwner(deployment, null, null);
+      this.deployments.set(deployment, slot);
     }
-    return timers;
+    return slot;
   }
 
-  private nodeTimers(deployment: string, node: string, holder: TimerHolder): TimerOwner {
-    let timers = holder.timers as TimerOwner | null;
-    if (timers === null) {
-      timers = this.newOwner(deployment, node, holder);
-      holder.timers = timers;
+  private nodeTimers(deployment: string, node: string, holder: TimerHolder): number {
+    let slot = holder.timers as number | null;
+    if (slot === null) {
+      slot = this.newOwner(deployment, node, holder);
+      holder.timers = slot;
     }
-    return timers;
+    return slot;
   }
 
-  private newOwner(deployment: string, node: string | null, holder: TimerHolder | null): TimerOwner {
-    const slot = this.freeSlots.pop() ?? this.bySlot.length;
-    if (slot === this.bySlot.length) {
-      this.bySlot.push(null);
+  private newOwner(deployment: string, node: string | null, holder: TimerHolder | null): number {
+    const slot = this.freeSlots.pop() ?? this.deploymentOf.length;
+    if (slot === this.deploymentOf.length) {
+      this.deploymentOf.push(deployment);
+      this.nodeOf.push(node);
+      this.holders.push(holder);
       if (slot * PER_OWNER === this.at.length) this.grow();
+      return slot;
     }
-    const owner = new TimerOwner(slot, deployment, node, holder);
-    this.bySlot[slot] = owner;
-    owner.next = this.owners;
-    if (this.owners !== null) this.owners.prev = owner;
-    this.owners = owner;
-    return owner;
+    this.deploymentOf[slot] = deployment;
+    this.nodeOf[slot] = node;
+    this.holders[slot] = holder;
+    return slot;
   }
 
   /** Cancels an owner's timers and frees its slot. */
-  private release(owner: TimerOwner): void {
-    const first = owner.slot * PER_OWNER;
+  private release(slot: number): void {
+    const first = slot * PER_OWNER;
     for (let timer = first; timer < first + PER_OWNER; timer++) {
       this.cancel(timer);
       this.seqs[timer] = NONE;
     }
-    if (owner.prev === null) this.owners = owner.next;
-    else owner.prev.next = owner.next;
-    if (owner.next !== null) owner.next.prev = owner.prev;
-    owner.prev = owner.next = null;
-    this.bySlot[owner.slot] = null;
-    this.freeSlots.push(owner.slot);
+    this.deploymentOf[slot] = undefined;
+    this.nodeOf[slot] = null;
+    this.holders[slot] = null;
+    this.freeSlots.push(slot);
   }
 
   private grow(): void {
@@ -272,22 +258,20 @@ export class EngineTimers {
     this.handles = handles;
   }
 
-  private ownerOf(timer: number): TimerOwner {
-    return this.bySlot[timer >> 2]!;
+  private kindOf(timer: number): TimerKind {
+    return (this.nodeOf[timer >> 2] === null ? DEPLOYMENT_KINDS : NODE_KINDS)[timer & 3]!;
   }
 
   private entry(timer: number): TimerEntry {
-    const owner = this.ownerOf(timer);
-    return { deployment: owner.deployment, kind: owner.kinds[timer & 3]!, node: owner.node, at: this.at[timer]!, seq: this.seqs[timer]! };
+    const slot = timer >> 2;
+    return { deployment: this.deploymentOf[slot]!, kind: this.kindOf(timer), node: this.nodeOf[slot]!, at: this.at[timer]!, seq: this.seqs[timer]! };
   }
 
   /** Every armed timer. */
   private live(): number[] {
     const all: number[] = [];
-    for (let owner = this.owners; owner !== null; owner = owner.next) {
-      const first = owner.slot * PER_OWNER;
-      for (let timer = first; timer < first + owner.kinds.length; timer++) if (this.seqs[timer] !== NONE) all.push(timer);
-    }
+    const end = this.deploymentOf.length * PER_OWNER;
+    for (let timer = 0; timer < end; timer++) if (this.seqs[timer] !== NONE) all.push(timer);
     return all;
   }
 
@@ -303,12 +287,13 @@ export class EngineTimers {
   private readonly fireTimer = (timer: number): void => {
     this.handles[timer] = NONE;
     if (!this.calls) this.otherHandles[timer] = undefined;
-    const owner = this.ownerOf(timer);
+    const slot = timer >> 2;
+    const holder = this.holders[slot]!;
     const fired = this.fired;
     fired.timer = timer;
     fired.seq = this.seqs[timer]!;
-    fired.index = owner.holder === null ? NONE : owner.holder.index;
-    this.fire(owner.deployment, owner.kinds[timer & 3]!, owner.node, fired);
+    fired.index = holder === null ? NONE : holder.index;
+    this.fire(this.deploymentOf[slot]!, this.kindOf(timer), this.nodeOf[slot]!, fired);
   };
 
   private cancel(timer: number): void {
