@@ -9,6 +9,7 @@ import { newDeploymentData } from '../machines/context.js';
 import type { Effect } from '../machines/effects.js';
 import type { JobSpec } from '../src/spec/types.js';
 import { jobSpec } from './support/engineFixture.js';
+import { interner } from './support/interner.js';
 
 function machine(deployment: Partial<JobSpec['deployment']>, targets = ['a', 'b', 'c']) {
   const out: Effect[] = [];
@@ -70,16 +71,3 @@ describe('deployment machine', () => {
     expect(resumed).toContainEqual(expect.objectContaining({ type: 'arm', timer: 'deadline', node: 'b', at: 20 + 5 * 60_000 }));
   });
 });
-
-/** Dense indexes for node ids, as the engine's `RoomPorts.indexOf` and `findIndex` give them. */
-function interner(): { indexOf: (id: string) => number; findIndex: (id: string) => number } {
-  const indexes = new Map<string, number>();
-  return {
-    indexOf: (id) => {
-      let index = indexes.get(id);
-      if (index === undefined) indexes.set(id, (index = indexes.size));
-      return index;
-    },
-    findIndex: (id) => indexes.get(id) ?? -1,
-  };
-}

@@ -14,6 +14,7 @@ import type { Effect } from '../machines/effects.js';
 import { phaseOf, resolveInPlace } from '../machines/resolveInPlace.js';
 import type { JobSpec } from '../src/spec/types.js';
 import { jobSpec } from './support/engineFixture.js';
+import { interner } from './support/interner.js';
 
 type Step =
   | { type: 'stable' | 'failed'; pick: number }
@@ -100,16 +101,3 @@ describe('node resolutions settled in place', () => {
     );
   });
 });
-
-/** Dense indexes for node ids, as the engine's `RoomPorts.indexOf` and `findIndex` give them. */
-function interner(): { indexOf: (id: string) => number; findIndex: (id: string) => number } {
-  const indexes = new Map<string, number>();
-  return {
-    indexOf: (id) => {
-      let index = indexes.get(id);
-      if (index === undefined) indexes.set(id, (index = indexes.size));
-      return index;
-    },
-    findIndex: (id) => indexes.get(id) ?? -1,
-  };
-}
