@@ -27,11 +27,11 @@ export interface NodeRecord {
   /** The shell's dense index of the node (`RoomPorts.indexOf`): derived, not in the snapshot. */
   readonly index: number;
   /**
-   * The shell's timers of this node while any is armed, else null: the
-   * shell's alone (the room never reads it), so that arming, disarming and
-   * firing a node timer need no lookup. Not in the snapshot.
+   * The shell's slot for this node's timers while any is armed, else null:
+   * the shell's alone (the room never reads it), so that arming, disarming
+   * and firing a node timer need no lookup. Not in the snapshot.
    */
-  timers: unknown;
+  timers: number | null;
 }
 
 /** The bits of `NodeRecord.flags`. */

@@ -47,7 +47,7 @@ export interface EngineTimersSnapshot {
 
 /** What holds a node's timers: its record in the room (`NodeRecord.timers`, the shell's slot). */
 export interface TimerHolder {
-  timers: unknown;
+  timers: number | null;
   readonly index: number;
 }
 
@@ -107,7 +107,7 @@ export class EngineTimers {
   }
 
   disarm(deployment: string, kind: TimerKind, holder: TimerHolder | null): void {
-    const slot = holder === null ? this.deployments.get(deployment) : (holder.timers as number | null);
+    const slot = holder === null ? this.deployments.get(deployment) : holder.timers;
     if (slot == null) return;
     const timer = slot * PER_OWNER + KIND_OFFSET[kind];
     this.cancel(timer);
@@ -116,7 +116,7 @@ export class EngineTimers {
 
   /** Disarms every timer of a node (it resolved). */
   clearNode(holder: TimerHolder): void {
-    const slot = holder.timers as number | null;
+    const slot = holder.timers;
     if (slot === null) return;
     this.release(slot);
     holder.timers = null;
@@ -137,7 +137,7 @@ export class EngineTimers {
 
   /** Removes a timer that fired, named by ids (replay, a journaled timer); false when it was disarmed meanwhile. */
   take(deployment: string, kind: TimerKind, node: string | null): boolean {
-    const slot = node === null ? this.deployments.get(deployment) : (this.holderOf(deployment, node)?.timers as number | null | undefined);
+    const slot = node === null ? this.deployments.get(deployment) : this.holderOf(deployment, node)?.timers;
     if (slot == null) return false;
     return this.takeTimer(slot * PER_OWNER + KIND_OFFSET[kind]);
   }
@@ -209,7 +209,7 @@ export class EngineTimers {
   }
 
   private nodeTimers(deployment: string, node: string, holder: TimerHolder): number {
-    let slot = holder.timers as number | null;
+    let slot = holder.timers;
     if (slot === null) {
       slot = this.newOwner(deployment, node, holder);
       holder.timers = slot;

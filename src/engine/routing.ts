@@ -2,8 +2,9 @@
  * Reports and fired timers, routed to their deployment room: a report to the
  * job's latest deployment (the hot path: the node's id looked up once, the
  * room finds the node's record by its index), a timer to the deployment that
- * armed it (a timer that fired on the clock knows its node: no lookup). The room judges; a report whose job or
- * node the engine does not know is counted here as ignored.
+ * armed it (a timer that fired on the clock knows its node: no lookup). The
+ * room judges; a report whose job or node the engine does not know is
+ * counted here as ignored.
  */
 import { ignored, send, slots } from './effects.js';
 import { findNode, latestOf, type EngineCore } from './engineCore.js';
