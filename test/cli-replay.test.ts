@@ -175,6 +175,19 @@ describe('§8 property: a recorded rollout replayed under its own policy should 
     console.log('§8 replay property outcomes:', outcomes);
     for (const outcome of ['completed', 'rolled_back', 'canceled']) expect(Object.keys(outcomes).some((label) => label.startsWith(outcome)), outcome).toBe(true);
   });
+
+  it('§7 a deployment that completes in the instant it is created is not its own rollback target (found by the property, seed -1310406604)', () => {
+    const scenario = JSON.parse(
+      '{"seed":0,"nodes":[{"id":"n-00","labels":{"region":"us-west","tier":"b"},"connected":true},{"id":"n-01","labels":{"region":"us-west","tier":"a"},"connected":true},{"id":"n-02","labels":{"region":"eu-west","tier":"b"},"connected":true},{"id":"n-03","labels":{"region":"us-east","tier":"a"},"connected":true}],"previous":false,"spec":{"name":"app","type":"pipeline","selector":{"match_expressions":["region=us-east"]}},"behaviors":{"n-03":{"startDelay":0}},"events":[]}',
+    ) as Parameters<typeof recordScenario>[0];
+    const { history, deployment } = recordScenario(scenario);
+    const recording = playRecording(history);
+    const recorded = chooseDeployment(recording, { deployment });
+    expect(recorded.completedVersion).toBeNull();
+    const own = replayUnder(recording, recorded, recordedSpec(recorded), { seed: 1, ownPolicy: true });
+    const figures = (r: SimResult) => Object.fromEntries(FIGURES.map((key) => [key, r[key]]));
+    expect(figures(own.result)).toEqual(figures(recorded.outcome));
+  });
 });
 
 /**

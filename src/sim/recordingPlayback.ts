@@ -153,7 +153,7 @@ export function playRecording(history: { snapshot: EngineSnapshot | null; journa
     return {
       ...d,
       spec: versions?.get(d.version) ?? null,
-      ...lastCompleted(completions, d.job, d.createdAt, versions),
+      ...lastCompleted(completions, d.job, d.version, d.createdAt, versions),
       outcome: recordedOutcome(engine, log, [...logs.values()].filter((other) => other !== log && other.createdAt >= log.createdAt), tally, endsAt),
       judged: judged.get(d.id)!,
     };
@@ -162,10 +162,13 @@ export function playRecording(history: { snapshot: EngineSnapshot | null; journa
   return { endsAt, compacted, timers, deployments, executions: executor.executions };
 }
 
-/** The job's version completed last before `at`, and its spec when the journal holds it. */
-function lastCompleted(completions: ReadonlyArray<{ job: string; version: number; at: number }>, job: string, at: number, versions: Map<number, JobSpec> | undefined): Pick<RecordedDeployment, 'completedVersion' | 'completedSpec'> {
+/**
+ * The job's version completed last before `version` was created at `at`, and its spec when the journal holds it.
+ * An earlier version only: a deployment that completes in the instant it is created is not its own predecessor.
+ */
+function lastCompleted(completions: ReadonlyArray<{ job: string; version: number; at: number }>, job: string, version: number, at: number, versions: Map<number, JobSpec> | undefined): Pick<RecordedDeployment, 'completedVersion' | 'completedSpec'> {
   let last: { version: number; at: number } | null = null;
-  for (const c of completions) if (c.job === job && c.at <= at && (last === null || c.at >= last.at)) last = c;
+  for (const c of completions) if (c.job === job && c.version < version && c.at <= at && (last === null || c.at >= last.at)) last = c;
   return { completedVersion: last?.version ?? null, completedSpec: last === null ? null : (versions?.get(last.version) ?? null) };
 }
 
