@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEngine, InputError, MemoryStore, openEngine, RealClock, VirtualClock } from '../src/engine/index.js';
+import { createEngine, Engine, InputError, MemoryStore, openEngine, RealClock, VirtualClock } from '../src/engine/index.js';
 import type { EngineError, JournalEntry } from '../src/engine/index.js';
 import { SqliteStore, StoreFileError } from '../src/engine/store/sqliteStore.js';
 import { JOB, jobSpec, nodes, RecordingExecutor } from './support/engineFixture.js';
@@ -310,6 +310,21 @@ describe('§7a: batches and the inventory for reconciling', () => {
     expect(startsAtWrite).toBe(starts);
     expect(engine.status(JOB)!.state).toBe('completed');
     expect(store.journalLength).toBe(50 + 1 + 50);
+  });
+
+  it('§7a: engine.nodes() and the snapshot list the fleet in order of arrival: a node that left and came back is last', () => {
+    const engine = createEngine({ executor: new RecordingExecutor(), clock: new VirtualClock() });
+    for (const id of ['n-03', 'n-01', 'n-02', 'x']) engine.upsertNode({ id, labels: {}, connected: true });
+    expect(engine.nodes().map((n) => n.id)).toEqual(['n-03', 'n-01', 'n-02', 'x']);
+    engine.removeNode('n-01');
+    expect(engine.nodes().map((n) => n.id)).toEqual(['n-03', 'n-02', 'x']);
+    engine.upsertNode({ id: 'n-01', labels: { back: 'yes' }, connected: true });
+    engine.upsertNode({ id: 'n-04', labels: {}, connected: true });
+    const order = ['n-03', 'n-02', 'x', 'n-01', 'n-04'];
+    expect(engine.nodes().map((n) => n.id)).toEqual(order);
+    const restored = Engine.restore(JSON.parse(JSON.stringify(engine.snapshot())), { executor: new RecordingExecutor(), clock: new VirtualClock() });
+    expect(restored.nodes().map((n) => n.id)).toEqual(order);
+    expect(restored.nodes().find((n) => n.id === 'n-01')!.labels).toEqual({ back: 'yes' });
   });
 
   it('§7a: engine.nodes() lists the inventory with the version each node should run per job', () => {

@@ -140,10 +140,7 @@ function createDeployment(core: EngineCore, job: JobRecord, version: number, kin
 
   const match = matcherFor(core, job.key, spec);
   const eligible: KnownNode[] = [];
-  core.nodes.forEach((index) => {
-    const node = core.known[index]!;
-    if (match(node)) eligible.push(node);
-  });
+  for (const node of core.known) if (node.present && match(node)) eligible.push(node);
   const ordered = rolloutOrder(eligible) as KnownNode[];
   const targets = ordered.map((node) => node.id);
   const targetIndexes = ordered.map((node) => node.index);

@@ -84,11 +84,11 @@ function apply(core: EngineCore, d: DeploymentView, effect: Effect): void {
     }
     case 'start':
       outbox.start(startRequest(d, effect.node, 'update', effect.attempt, specOf(core, d.job, d.version)));
-      return outbox.emit('node.started', { at, deployment, node: effect.node, version: d.version, canary: effect.canary });
+      return outbox.emit('node.started', { at, deployment, node: effect.node, version: d.version, canary: effect.canary, seq: 0 });
     case 'stable':
-      return outbox.emit('node.stable', { at, deployment, node: effect.node, version: d.version });
+      return outbox.emit('node.stable', { at, deployment, node: effect.node, version: d.version, seq: 0 });
     case 'failed':
-      return outbox.emit('node.failed', { at, deployment, node: effect.node, version: d.version, reason: effect.reason });
+      return outbox.emit('node.failed', { at, deployment, node: effect.node, version: d.version, reason: effect.reason, seq: 0 });
     case 'degraded':
       return outbox.emit('node.degraded', { at, deployment, node: effect.node, version: d.version });
     case 'promoted':

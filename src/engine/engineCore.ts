@@ -8,9 +8,9 @@
  *
  * Node ids are interned: the first time the engine sees an id it gets a
  * dense index (`KnownNode.index`) for as long as the engine lives, also once
- * the node leaves. Rooms find their node records by it (an array read, not
- * a hash of a string in a million-entry Map), so a report costs one lookup
- * of its node id, here.
+ * the node leaves. Rooms find their node records by it (an array read), so a
+ * report costs one lookup of its node id, here, and for the ids fleets are
+ * named with (a prefix and a counter) that lookup is arithmetic (nodeIndex.ts).
  */
 import type { DeploymentRoom, RoomEvent } from '../../machines/index.js';
 import type { NodePredicate } from '../selector/match.js';
@@ -18,6 +18,7 @@ import type { FleetNode } from '../selector/types.js';
 import type { JobSpec } from '../spec/types.js';
 import type { EngineTimers } from './engineTimers.js';
 import type { Outbox } from './outbox.js';
+import { NodeIndex } from './nodeIndex.js';
 import type { JobRecord } from './snapshot.js';
 import type { ExecutionReport, HealthReport, IgnoredReason } from './types.js';
 
@@ -38,6 +39,8 @@ export interface HotEvents {
 export interface KnownNode extends FleetNode {
   readonly index: number;
   present: boolean;
+  /** When it last joined the fleet, in arrivals counted by the engine: the fleet's order. */
+  arrival: number;
 }
 
 export interface EngineCore {
@@ -47,12 +50,14 @@ export interface EngineCore {
   readonly cap: number;
   /** Ended deployments kept per job (§7 v1.1 bounded history). */
   readonly historyLimit: number;
-  /** The fleet: the index of each node present, in order of arrival (what the snapshot and the inventory list). */
-  readonly nodes: Map<string, number>;
+  /** The index of every node id ever known: in the fleet (`KnownNode.present`), removed, or only named by a restored deployment. */
+  readonly ids: NodeIndex;
   /** Every node ever known, by index. */
   readonly known: KnownNode[];
-  /** The index of each known node not in the fleet: removed, or only named by a restored deployment. */
-  readonly departed: Map<string, number>;
+  /** Arrivals in the fleet so far (`KnownNode.arrival`). */
+  arrivals: number;
+  /** A node the engine knew already (it left, or a restored deployment named it) joined: index order is no longer arrival order. */
+  outOfOrder: boolean;
   readonly jobs: Map<string, JobRecord>;
   readonly rooms: Map<string, DeploymentRoom>;
   readonly matchers: Map<string, NodePredicate>;
@@ -71,9 +76,10 @@ export function newEngineCore(outbox: Outbox, timers: EngineTimers, cap: number,
     timers,
     cap,
     historyLimit,
-    nodes: new Map(),
+    ids: new NodeIndex(),
     known: [],
-    departed: new Map(),
+    arrivals: 0,
+    outOfOrder: false,
     jobs: new Map(),
     rooms: new Map(),
     matchers: new Map(),
@@ -99,58 +105,59 @@ export function specOf(core: EngineCore, job: string, version: number): JobSpec 
 
 /** The node of this id in the fleet. */
 export function presentNode(core: EngineCore, id: string): KnownNode | undefined {
-  const index = core.nodes.get(id);
-  return index === undefined ? undefined : core.known[index];
+  const index = presentIndex(core, id);
+  return index < 0 ? undefined : core.known[index];
 }
 
-/** The index of a node id, made (departed, not in the fleet) when the engine has never seen it. */
+/** The index of the node of this id in the fleet; -1 when it is not in it. */
+export function presentIndex(core: EngineCore, id: string): number {
+  const index = core.ids.indexOf(id);
+  return index >= 0 && core.known[index]!.present ? index : -1;
+}
+
+/** The index of a node id, made (not in the fleet) when the engine has never seen it. */
 export function internNode(core: EngineCore, id: string): number {
-  const index = core.nodes.get(id) ?? core.departed.get(id);
-  if (index !== undefined) return index;
-  const made = core.known.length;
-  core.known.push({ id, labels: {}, connected: false, index: made, present: false });
-  core.departed.set(id, made);
+  const index = core.ids.indexOf(id);
+  if (index >= 0) return index;
+  const made = core.ids.add(id);
+  core.known.push({ id, labels: {}, connected: false, index: made, present: false, arrival: -1 });
   return made;
 }
 
 /** The index of a node id the engine knows; -1 when it never saw it. */
 export function findNode(core: EngineCore, id: string): number {
-  return core.nodes.get(id) ?? core.departed.get(id) ?? -1;
+  return core.ids.indexOf(id);
 }
 
-/** Puts a node not present in the fleet (at the end of the arrival order), interned once. */
-export function addNode(core: EngineCore, node: FleetNode): KnownNode {
-  // Loading a fleet, none has departed yet: no second lookup per node.
-  const departed = core.departed.size === 0 ? undefined : core.departed.get(node.id);
-  let known: KnownNode;
-  if (departed === undefined) {
-    known = { id: node.id, labels: node.labels, connected: node.connected, index: core.known.length, present: true };
+/**
+ * Puts a node not present in the fleet (at the end of the arrival order),
+ * interned once. `index`: its id's index, when the caller looked it up already.
+ */
+export function addNode(core: EngineCore, node: FleetNode, index = core.ids.indexOf(node.id)): KnownNode {
+  const arrival = core.arrivals++;
+  if (index < 0) {
+    const known = { id: node.id, labels: node.labels, connected: node.connected, index: core.ids.add(node.id), present: true, arrival };
     core.known.push(known);
-  } else {
-    core.departed.delete(node.id);
-    known = core.known[departed]!;
-    known.labels = node.labels;
-    known.connected = node.connected;
-    known.present = true;
+    return known;
   }
-  core.nodes.set(node.id, known.index);
+  const known = core.known[index]!;
+  core.outOfOrder = true;
+  known.labels = node.labels;
+  known.connected = node.connected;
+  known.present = true;
+  known.arrival = arrival;
   return known;
 }
 
-/** Takes a node out of the fleet; false when it was not in it. Its index stays its own. */
+/** Takes a node out of the fleet; undefined when it was not in it. Its index stays its own. */
 export function removeNode(core: EngineCore, id: string): KnownNode | undefined {
-  const index = core.nodes.get(id);
-  if (index === undefined) return undefined;
-  core.nodes.delete(id);
-  core.departed.set(id, index);
-  const known = core.known[index]!;
-  known.present = false;
+  const known = presentNode(core, id);
+  if (known !== undefined) known.present = false;
   return known;
 }
 
 /** The nodes present, in order of arrival. */
 export function fleetNodes(core: EngineCore): KnownNode[] {
-  const nodes: KnownNode[] = [];
-  for (const index of core.nodes.values()) nodes.push(core.known[index]!);
-  return nodes;
+  const nodes = core.known.filter((node) => node.present);
+  return core.outOfOrder ? nodes.sort((a, b) => a.arrival - b.arrival) : nodes;
 }

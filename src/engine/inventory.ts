@@ -26,8 +26,9 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
  */
 export function onUpsert(core: EngineCore, node: FleetNode, skipSame: boolean): typeof UNCHANGED | undefined {
   // The inventory's own node: it changes (`connected`), the journaled input must not (group commit writes it later).
-  const known = presentNode(core, node.id);
-  if (known === undefined) return void offerJoin(core, addNode(core, node));
+  const index = core.ids.indexOf(node.id);
+  const known = index < 0 ? undefined : core.known[index]!;
+  if (known?.present !== true) return void offerJoin(core, addNode(core, node, index));
   if (skipSame && known.connected === node.connected && sameLabels(known.labels, node.labels)) return UNCHANGED;
   known.labels = node.labels;
   known.connected = node.connected;

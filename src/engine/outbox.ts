@@ -76,7 +76,12 @@ export class Outbox {
     this.leader = leader;
   }
 
-  emit<K extends keyof EngineEvents>(name: K, payload: Omit<Parameters<EngineEvents[K]>[0], 'seq'>): void {
+  /**
+   * `payload` gets its `seq` here. A payload built with `seq: 0` keeps its
+   * shape when numbered: a property added later costs a map transition and
+   * a properties store (the hot per-node events do so).
+   */
+  emit<K extends keyof EngineEvents>(name: K, payload: Omit<Parameters<EngineEvents[K]>[0], 'seq'> & { seq?: 0 }): void {
     if (name === 'decision') {
       if (this.heard(name)) this.items.push(name, payload, 0);
       return;

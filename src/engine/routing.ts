@@ -7,15 +7,15 @@
  * counted here as ignored.
  */
 import { ignored, send, slots } from './effects.js';
-import { findNode, latestOf, type EngineCore } from './engineCore.js';
+import { findNode, latestOf, presentIndex, type EngineCore } from './engineCore.js';
 import type { FiredTimer } from './engineTimers.js';
 import type { ExecutionReport, HealthReport, TimerKind } from './types.js';
 
 export function onHealth(core: EngineCore, report: HealthReport): void {
   const job = core.jobs.get(report.job);
   if (job === undefined) return ignored(core, report.node, report.job, 'unknown_job');
-  const index = core.nodes.get(report.node);
-  if (index === undefined) return ignored(core, report.node, report.job, 'unknown_node');
+  const index = presentIndex(core, report.node);
+  if (index < 0) return ignored(core, report.node, report.job, 'unknown_node');
   const event = core.events.health;
   event.report = report;
   event.index = index;
@@ -27,8 +27,8 @@ export function onHealth(core: EngineCore, report: HealthReport): void {
 export function onExecution(core: EngineCore, report: ExecutionReport): void {
   const job = core.jobs.get(report.job);
   if (job === undefined) return ignored(core, report.node, report.job, 'unknown_job');
-  const index = core.nodes.get(report.node);
-  if (index === undefined) return ignored(core, report.node, report.job, 'unknown_node');
+  const index = presentIndex(core, report.node);
+  if (index < 0) return ignored(core, report.node, report.job, 'unknown_node');
   const event = core.events.execution;
   event.report = report;
   event.index = index;

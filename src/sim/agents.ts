@@ -39,7 +39,7 @@ import type { ExecutionReport, HealthReport } from '../engine/types.js';
 import type { FleetNode } from '../selector/types.js';
 import { AgentSlots, CONNECTED, CRASHES, FAILING, NO_TIMER, PIPELINE, REPORTING, REVERT } from './agentSlots.js';
 import { pick, type Behavior } from './behavior.js';
-import { NodeIndex } from './nodeIndex.js';
+import { NodeIndex } from '../engine/nodeIndex.js';
 import { executionStreamKey, nodeStreamKey, uniform } from './prng.js';
 import { healthChangesAfter, healthyAt, type ExecutionScript } from './script.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateGroup } from '../src/sim/fleet.js';
-import { NodeIndex } from '../src/sim/nodeIndex.js';
+import { NodeIndex } from '../src/engine/nodeIndex.js';
 
 /** Ids as a fleet block makes them (§9): explicit ids, then groups of prefix + zero-padded counter; some prefixes nest or end in digits. */
 const fleetIds = fc
