@@ -156,12 +156,8 @@ export function newDeploymentData(n: NewDeployment, io: DeploymentIo): Deploymen
   counts.pending = n.targets.length;
   const orderRecords: NodeRecord[] = new Array(n.targets.length);
   const indexes = n.targetIndexes ?? n.targets.map((id) => io.indexOf(id));
-  const nodes = new NodeRecords(indexArray(indexes), io.findIndex);
-  for (let i = 0; i < n.targets.length; i++) {
-    const record = nodeRecord('pending', indexes[i]!);
-    nodes.add(n.targets[i]!, record);
-    orderRecords[i] = record;
-  }
+  for (let i = 0; i < n.targets.length; i++) orderRecords[i] = nodeRecord('pending', indexes[i]!);
+  const nodes = new NodeRecords(indexArray(indexes), io.findIndex, n.targets, orderRecords);
   return {
     id: n.id,
     job: n.job,

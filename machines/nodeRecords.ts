@@ -11,17 +11,26 @@
 import type { NodeRecord } from './context.js';
 
 export class NodeRecords implements ReadonlyMap<string, NodeRecord> {
-  private readonly ids: string[] = [];
-  private readonly records: NodeRecord[] = [];
+  private readonly ids: string[];
+  private readonly records: NodeRecord[];
 
   /**
    * `byIndex`: an empty array for the records to come (see `indexArray`);
-   * `findIndex`: the shell's index of an id, -1 for an id it never saw.
+   * `findIndex`: the shell's index of an id, -1 for an id it never saw;
+   * `ids` and `records`: the first records, when the caller has them in
+   * arrays already (a new deployment's targets): copied at once, not pushed
+   * one by one, and indexed here.
    */
   constructor(
     private readonly byIndex: (NodeRecord | undefined)[],
     private readonly findIndex: (node: string) => number,
-  ) {}
+    ids: readonly string[] = [],
+    records: readonly NodeRecord[] = [],
+  ) {
+    this.ids = ids.slice();
+    this.records = records.slice();
+    for (let i = 0; i < records.length; i++) byIndex[records[i]!.index] = records[i]!;
+  }
 
   /** Adds the record of a node that has none yet. */
   add(node: string, record: NodeRecord): void {

@@ -140,7 +140,9 @@ function createDeployment(core: EngineCore, job: JobRecord, version: number, kin
 
   const match = matcherFor(core, job.key, spec);
   const eligible: KnownNode[] = [];
-  for (const node of core.known) if (node.present && match(node)) eligible.push(node);
+  // An index loop: `for of` over a million nodes allocated an iterator result each.
+  const known = core.known;
+  for (let i = 0; i < known.length; i++) if (known[i]!.present && match(known[i]!)) eligible.push(known[i]!);
   const ordered = rolloutOrder(eligible) as KnownNode[];
   const targets = ordered.map((node) => node.id);
   const targetIndexes = ordered.map((node) => node.index);

@@ -25,7 +25,7 @@ import { jobKey, matcherFor, onCommand, onSubmit } from './deployments.js';
 import { offerCapacity } from './effects.js';
 import { newEngineCore, type EngineCore } from './engineCore.js';
 import { CommandError, InputError } from './errors.js';
-import { checkCommandInput, checkConnected, checkExecutionReport, checkHealthReport, checkNode, checkNodeId, checkSpec, isWellFormedExecution, isWellFormedHealth } from './inputCheck.js';
+import { checkCommandInput, checkConnected, checkExecutionReport, checkHealthReport, checkNode, checkNodeId, checkSpec, isWellFormedExecution, isWellFormedHealth, isWellFormedNode } from './inputCheck.js';
 import { EngineTimers, type FiredTimer, type TimerHolder } from './engineTimers.js';
 import { inventoryOf, onConnected, onRemove, onUpsert, UNCHANGED } from './inventory.js';
 import { Journal, type CommitMode } from './journal.js';
@@ -116,6 +116,7 @@ export class Engine {
     health: { type: 'report.health', report: null as unknown as HealthReport } satisfies EngineInput,
     execution: { type: 'report.execution', report: null as unknown as ExecutionReport } satisfies EngineInput,
     timer: { type: 'timer', deployment: '', kind: 'deadline', node: null, fired: null } as FiredTimerInput,
+    upsert: { type: 'node.upsert', node: null as unknown as FleetNode } satisfies EngineInput,
   };
 
   /** Each listener as registered, by event, and the guard the emitter calls instead (§7a: a throwing listener is reported, not thrown). */
@@ -369,8 +370,11 @@ export class Engine {
     return this.accept(options.retry === true ? { type: 'submit', spec: checked, retry: true } : { type: 'submit', spec: checked }) as SubmitResult;
   }
 
+  // Without a journal a well-formed node is read in place too: the inventory copies its fields (its labels are frozen).
   upsertNode(node: FleetNode): void {
-    this.accept({ type: 'node.upsert', node: checkNode(node) });
+    if (this.store !== null) return void this.accept({ type: 'node.upsert', node: checkNode(node) });
+    this.unjournaled.upsert.node = isWellFormedNode(node) ? node : checkNode(node);
+    this.accept(this.unjournaled.upsert);
   }
 
   removeNode(id: string): void {

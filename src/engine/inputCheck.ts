@@ -95,10 +95,15 @@ export function checkExecutionReport(report: unknown): ExecutionReport {
  * node). Any other node goes through zod, which copies its labels.
  */
 function wellFormedNode(n: unknown): FleetNode | null {
-  if (typeof n !== 'object' || n === null) return null;
-  const { id, labels, connected } = n as Record<string, unknown>;
-  if (!isName(id) || typeof connected !== 'boolean' || !isFrozenLabels(labels)) return null;
+  if (!isWellFormedNode(n)) return null;
+  const { id, labels, connected } = n;
   return { id, labels, connected };
+}
+
+export function isWellFormedNode(n: unknown): n is FleetNode {
+  if (typeof n !== 'object' || n === null) return false;
+  const { id, labels, connected } = n as Record<string, unknown>;
+  return isName(id) && typeof connected === 'boolean' && isFrozenLabels(labels);
 }
 
 /** Frozen labels objects found well formed: frozen, nothing about them can change, so the answer holds (a fleet shares a few). */
