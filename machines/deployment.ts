@@ -8,8 +8,8 @@
  * with the same steps, without a macrostep (resolveInPlace.ts): keep the two
  * in step when `judging` or `completed` changes.
  * It does no I/O and reads no clock: every event carries `now` and the
- * `slots` the engine-wide cap allows; actions mutate the context in place and
- * leave effects in `context.io.out`. Timers are data (absolute due times
+ * `slots` the engine-wide cap allows; actions mutate the deployment's data
+ * (`context.d`) in place and leave effects in `d.io.out`. Timers are data (absolute due times
  * armed through effects), not `after`, so they survive persistence.
  *
  *   created -> live.pending -> live.in_progress.{canary -> awaiting_promotion -> rolling} -> completed
@@ -61,77 +61,89 @@ function failureReason(event: DeploymentEvent): string {
   return 'failure_rule';
 }
 
+/**
+ * The machine's context holds the deployment's data by reference. XState
+ * copies the context with `Object.assign({}, ...)` when it assigns the
+ * initial one; a copy of DeploymentData's 34 properties would be a
+ * dictionary-mode object, each property read a hash lookup on the hot path.
+ * A one-property wrapper copies cheaply and `d` stays the fast object the
+ * room built.
+ */
+export interface RoomContext {
+  d: DeploymentData;
+}
+
 export const deploymentMachine = setup({
   types: {
-    context: {} as DeploymentData,
+    context: {} as RoomContext,
     events: {} as DeploymentEvent,
     input: {} as DeploymentData,
   },
   guards: {
-    hasTargets: ({ context }) => context.targeted > 0,
-    isCanary: ({ context }) => context.policy.strategy === 'canary',
-    autoPromote: ({ context }) => context.policy.autoPromote,
+    hasTargets: ({ context: { d } }) => d.targeted > 0,
+    isCanary: ({ context: { d } }) => d.policy.strategy === 'canary',
+    autoPromote: ({ context: { d } }) => d.policy.autoPromote,
     // §5 v1.1: without a stable canary the group is never done: the deployment waits (for a joining node, or an abort).
-    canariesResolved: ({ context }) => step.canariesResolved(context) && step.hasCanaryEvidence(context),
-    lacksEvidence: ({ context }) => context.reason !== NO_CANARY_EVIDENCE && step.canariesResolved(context) && !step.hasCanaryEvidence(context),
-    allResolved: ({ context }) => context.cursor >= context.order.length && context.counts.updating === 0,
-    failureBreaksRule: ({ context }) => step.oneMoreFailureBreaksRule(context),
-    willRollBack: ({ context }) => context.rollbackTarget !== null && (step.exposedCount(context) > 0 || context.carried.length > 0),
-    revertsDone: ({ context }) => context.counts.reverting === 0,
-    resumesTo: ({ context }, params: { state: ResumeTarget }) => context.resumeTo === params.state,
+    canariesResolved: ({ context: { d } }) => step.canariesResolved(d) && step.hasCanaryEvidence(d),
+    lacksEvidence: ({ context: { d } }) => d.reason !== NO_CANARY_EVIDENCE && step.canariesResolved(d) && !step.hasCanaryEvidence(d),
+    allResolved: ({ context: { d } }) => d.cursor >= d.order.length && d.counts.updating === 0,
+    failureBreaksRule: ({ context: { d } }) => step.oneMoreFailureBreaksRule(d),
+    willRollBack: ({ context: { d } }) => d.rollbackTarget !== null && (step.exposedCount(d) > 0 || d.carried.length > 0),
+    revertsDone: ({ context: { d } }) => d.counts.reverting === 0,
+    resumesTo: ({ context: { d } }, params: { state: ResumeTarget }) => d.resumeTo === params.state,
   },
   actions: {
-    armTimeouts: ({ context }) => step.armTimeouts(context),
-    announce: ({ context }, params: { state: 'pending' | 'in_progress' | 'awaiting_promotion' | 'paused' }) =>
-      step.announceState(context, params.state, params.state === 'pending' ? 'no_eligible_node' : null),
-    fixCanaryGroup: ({ context }) => step.fixCanaryGroup(context),
-    fill: ({ context, event }, params: Limit) =>
-      step.fillWindow(context, event.now, event.slots, params.upTo),
-    appendNode: ({ context, event }) => step.appendNode(context, nodeOf(event)),
-    startLateNode: ({ context, event }) => step.startLateNode(context, nodeOf(event), event.now),
-    markStable: ({ context, event }) => step.markStable(context, nodeOf(event)),
-    markFailed: ({ context, event }) => {
-      if (event.type === 'node.failed') step.markFailed(context, event.node, event.reason);
+    armTimeouts: ({ context: { d } }) => step.armTimeouts(d),
+    announce: ({ context: { d } }, params: { state: 'pending' | 'in_progress' | 'awaiting_promotion' | 'paused' }) =>
+      step.announceState(d, params.state, params.state === 'pending' ? 'no_eligible_node' : null),
+    fixCanaryGroup: ({ context: { d } }) => step.fixCanaryGroup(d),
+    fill: ({ context: { d }, event }, params: Limit) =>
+      step.fillWindow(d, event.now, event.slots, params.upTo),
+    appendNode: ({ context: { d }, event }) => step.appendNode(d, nodeOf(event)),
+    startLateNode: ({ context: { d }, event }) => step.startLateNode(d, nodeOf(event), event.now),
+    markStable: ({ context: { d }, event }) => step.markStable(d, nodeOf(event)),
+    markFailed: ({ context: { d }, event }) => {
+      if (event.type === 'node.failed') step.markFailed(d, event.node, event.reason);
     },
-    dropNode: ({ context, event }) => step.dropNode(context, nodeOf(event)),
-    promote: ({ context }, params: { auto: boolean }) => step.promote(context, params.auto),
-    awaitEvidence: ({ context }) => step.awaitEvidence(context),
-    awaitPromotion: ({ context }) =>
-      context.io.out.push({ type: 'decision', action: 'await_promotion', reason: 'every canary resolved and the failure rule holds; waiting for an operator promote' }),
-    pause: ({ context, event }, params: { resumeTo: ResumeTarget }) => step.pause(context, event.now, params.resumeTo),
-    resume: ({ context, event }) => step.resume(context, event.now),
-    recordFailure: ({ context, event }) => step.recordFailure(context, event.now, failureReason(event)),
-    beginRollback: ({ context, event }) => step.beginRollback(context, event.now),
-    explainNoRollback: ({ context }) => step.explainNoRollback(context),
-    markReverted: ({ context, event }) => step.markReverted(context, nodeOf(event), event.type === 'node.reverted'),
-    complete: ({ context, event }) => {
-      context.io.out.push({ type: 'decision', action: 'complete', reason: 'every targeted node resolved and the failure rule holds' });
-      step.announceState(context, 'completed', null);
-      step.end(context, event.now);
+    dropNode: ({ context: { d }, event }) => step.dropNode(d, nodeOf(event)),
+    promote: ({ context: { d } }, params: { auto: boolean }) => step.promote(d, params.auto),
+    awaitEvidence: ({ context: { d } }) => step.awaitEvidence(d),
+    awaitPromotion: ({ context: { d } }) =>
+      d.io.out.push({ type: 'decision', action: 'await_promotion', reason: 'every canary resolved and the failure rule holds; waiting for an operator promote' }),
+    pause: ({ context: { d }, event }, params: { resumeTo: ResumeTarget }) => step.pause(d, event.now, params.resumeTo),
+    resume: ({ context: { d }, event }) => step.resume(d, event.now),
+    recordFailure: ({ context: { d }, event }) => step.recordFailure(d, event.now, failureReason(event)),
+    beginRollback: ({ context: { d }, event }) => step.beginRollback(d, event.now),
+    explainNoRollback: ({ context: { d } }) => step.explainNoRollback(d),
+    markReverted: ({ context: { d }, event }) => step.markReverted(d, nodeOf(event), event.type === 'node.reverted'),
+    complete: ({ context: { d }, event }) => {
+      d.io.out.push({ type: 'decision', action: 'complete', reason: 'every targeted node resolved and the failure rule holds' });
+      step.announceState(d, 'completed', null);
+      step.end(d, event.now);
     },
-    endFailed: ({ context, event }) => {
-      step.stopInFlight(context, 'deployment failed without rollback');
-      step.end(context, event.now);
+    endFailed: ({ context: { d }, event }) => {
+      step.stopInFlight(d, 'deployment failed without rollback');
+      step.end(d, event.now);
     },
-    endRolledBack: ({ context, event }) => {
-      step.announceState(context, 'rolled_back', context.reason);
-      step.end(context, event.now);
+    endRolledBack: ({ context: { d }, event }) => {
+      step.announceState(d, 'rolled_back', d.reason);
+      step.end(d, event.now);
     },
-    cancel: ({ context, event }) => {
+    cancel: ({ context: { d }, event }) => {
       const by = event.type === 'supersede' ? event.by : 'a newer deployment';
-      context.io.out.push({ type: 'decision', action: 'cancel', reason: `superseded by ${by}` });
-      step.announceState(context, 'canceled', 'superseded');
-      step.stopInFlight(context, `superseded by ${by}`);
-      step.end(context, event.now);
+      d.io.out.push({ type: 'decision', action: 'cancel', reason: `superseded by ${by}` });
+      step.announceState(d, 'canceled', 'superseded');
+      step.stopInFlight(d, `superseded by ${by}`);
+      step.end(d, event.now);
     },
-    retire: ({ context, event }) => {
+    retire: ({ context: { d }, event }) => {
       const by = event.type === 'supersede' ? event.by : 'a newer deployment';
-      step.stopInFlight(context, `superseded by ${by}`);
+      step.stopInFlight(d, `superseded by ${by}`);
     },
   },
 }).createMachine({
   id: 'deployment',
-  context: ({ input }) => input,
+  context: ({ input }) => ({ d: input }),
   initial: 'created',
   states: {
     created: {

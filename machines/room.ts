@@ -69,11 +69,10 @@ export class DeploymentRoom implements Judged {
     this.actor =
       restored === undefined
         ? createActor(deploymentMachine, { input: data })
-        : createActor(deploymentMachine, { snapshot: deploymentMachine.resolveState({ value: restored.machine, context: data }), input: data });
+        : createActor(deploymentMachine, { snapshot: deploymentMachine.resolveState({ value: restored.machine, context: { d: data } }), input: data });
     this.actor.start();
-    // XState's initial `assign` copies the input object: the context is the state from here on.
     const snapshot = this.actor.getSnapshot();
-    this.d = snapshot.context;
+    this.d = snapshot.context.d;
     this.phase = phaseOf(snapshot.value);
   }
 

@@ -32,7 +32,7 @@ function machine(deployment: Partial<JobSpec['deployment']>, targets = ['a', 'b'
     actor.send({ now: 0, slots: Infinity, ...event } as DeploymentEvent);
     return [...out];
   };
-  return { actor, send, state: () => actor.getSnapshot().context.state };
+  return { actor, send, state: () => actor.getSnapshot().context.d.state };
 }
 
 const started = (effects: Effect[]) => effects.filter((e) => e.type === 'start').map((e) => (e as { node: string }).node);

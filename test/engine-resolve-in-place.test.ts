@@ -35,7 +35,7 @@ function deployment(policy: Partial<JobSpec['deployment']>, targets: string[]) {
     targets,
   }, { out, eligible: () => true, ...interner(), explain: true });
   const actor = createActor(deploymentMachine, { input: data }).start();
-  const context = (): DeploymentData => actor.getSnapshot().context;
+  const context = (): DeploymentData => actor.getSnapshot().context.d;
   const drain = (): Effect[] => out.splice(0);
   return { actor, context, drain };
 }

@@ -63,6 +63,8 @@ export interface EngineCore {
   readonly matchers: Map<string, NodePredicate>;
   readonly ignoredReports: Record<IgnoredReason, number>;
   readonly events: HotEvents;
+  /** The job the last report was for, and its latest room (routing.ts): reports come in runs for one job. */
+  readonly route: { job: string; record: JobRecord | null; latest: string; room: DeploymentRoom | null };
   deploymentSeq: number;
   /** Clock time of the input being handled (the journal's time during replay). */
   now: number;
@@ -89,6 +91,7 @@ export function newEngineCore(outbox: Outbox, timers: EngineTimers, cap: number,
       execution: { type: 'report.execution', report: null as unknown as ExecutionReport, index: -1, now: 0, slots: 0 },
       timer: { type: 'timer', kind: 'deadline', node: null, index: -1, now: 0, slots: 0 },
     },
+    route: { job: '', record: null, latest: '', room: null },
     deploymentSeq: 0,
     now: 0,
     roomTouched: false,

@@ -8,6 +8,7 @@ import { rolloutPolicy } from '../../machines/index.js';
 import { restoreJob, restoreRoom, versionsOf } from './deployments.js';
 import { addNode, fleetNodes, presentNode, specOf, type EngineCore } from './engineCore.js';
 import { startRequest } from './executions.js';
+import { forgetRoute } from './routing.js';
 import { SNAPSHOT_FORMAT, type EngineState } from './snapshot.js';
 import type { EngineSnapshot } from './types.js';
 
@@ -37,6 +38,7 @@ export function loadState(core: EngineCore, state: EngineState): void {
   for (const job of state.jobs) core.jobs.set(job.key, { ...job, versions: versionsOf(job) });
   for (const s of state.deployments) restoreRoom(core, s);
   for (const job of state.jobs) core.jobs.set(job.key, restoreJob(core, job));
+  forgetRoute(core);
   core.timers.load(state.timers);
   core.deploymentSeq = state.deploymentSeq;
   Object.assign(core.ignoredReports, state.ignoredReports);

@@ -8,12 +8,13 @@
  */
 import { ignored, send, slots } from './effects.js';
 import { findNode, latestOf, presentIndex, type EngineCore } from './engineCore.js';
+import type { DeploymentRoom } from '../../machines/index.js';
 import type { FiredTimer } from './engineTimers.js';
 import type { ExecutionReport, HealthReport, TimerKind } from './types.js';
 
 export function onHealth(core: EngineCore, report: HealthReport): void {
-  const job = core.jobs.get(report.job);
-  if (job === undefined) return ignored(core, report.node, report.job, 'unknown_job');
+  const room = latestRoom(core, report.job);
+  if (room === null) return ignored(core, report.node, report.job, 'unknown_job');
   const index = presentIndex(core, report.node);
   if (index < 0) return ignored(core, report.node, report.job, 'unknown_node');
   const event = core.events.health;
@@ -21,12 +22,12 @@ export function onHealth(core: EngineCore, report: HealthReport): void {
   event.index = index;
   event.now = core.now;
   event.slots = slots(core);
-  send(core, latestOf(core, job), event);
+  send(core, room, event);
 }
 
 export function onExecution(core: EngineCore, report: ExecutionReport): void {
-  const job = core.jobs.get(report.job);
-  if (job === undefined) return ignored(core, report.node, report.job, 'unknown_job');
+  const room = latestRoom(core, report.job);
+  if (room === null) return ignored(core, report.node, report.job, 'unknown_job');
   const index = presentIndex(core, report.node);
   if (index < 0) return ignored(core, report.node, report.job, 'unknown_node');
   const event = core.events.execution;
@@ -34,7 +35,30 @@ export function onExecution(core: EngineCore, report: ExecutionReport): void {
   event.index = index;
   event.now = core.now;
   event.slots = slots(core);
-  send(core, latestOf(core, job), event);
+  send(core, room, event);
+}
+
+/**
+ * The latest room of a job, null for an unknown job. Remembers the last job
+ * and room asked for (two hash lookups a report otherwise): a job record
+ * stays the job's until a state is loaded (`forgetRoute`), and deployment
+ * ids are never reused, so a remembered latest id names its room as long as
+ * it is latest.
+ */
+function latestRoom(core: EngineCore, key: string): DeploymentRoom | null {
+  const route = core.route;
+  if (key !== route.job || route.record === null) {
+    const job = core.jobs.get(key);
+    if (job === undefined) return null;
+    route.job = key;
+    route.record = job;
+  }
+  const latest = route.record.latest;
+  if (latest !== route.latest || route.room === null) {
+    route.latest = latest;
+    route.room = latestOf(core, route.record);
+  }
+  return route.room;
 }
 
 /**
@@ -50,4 +74,10 @@ export function onTimer(core: EngineCore, deployment: string, kind: TimerKind, n
   event.now = core.now;
   event.slots = slots(core);
   send(core, core.rooms.get(deployment)!, event);
+}
+
+/** Job records were replaced (a state loaded): nothing remembered holds. */
+export function forgetRoute(core: EngineCore): void {
+  core.route.record = null;
+  core.route.room = null;
 }
