@@ -54,7 +54,21 @@ export interface TimerHolder {
 const NONE = -1;
 /** Timers per owner: a node's four kinds, or a deployment's two. */
 const PER_OWNER = 4; // so a timer's owner is `timer >> 2`, its kind offset `timer & 3`
-const KIND_OFFSET: Record<TimerKind, number> = { deadline: 0, execution: 1, streak: 2, revert: 3, queue: 0, total: 1 };
+/** A kind's offset within its owner's four timers: a switch, since a lookup by a varying key is megamorphic (every arm and disarm takes one). */
+function kindOffset(kind: TimerKind): number {
+  switch (kind) {
+    case 'deadline':
+    case 'queue':
+      return 0;
+    case 'execution':
+    case 'total':
+      return 1;
+    case 'streak':
+      return 2;
+    case 'revert':
+      return 3;
+  }
+}
 const NODE_KINDS: readonly TimerKind[] = ['deadline', 'execution', 'streak', 'revert'];
 const DEPLOYMENT_KINDS: readonly TimerKind[] = ['queue', 'total'];
 const INITIAL_OWNERS = 64;
@@ -99,7 +113,7 @@ export class EngineTimers {
   /** `holder`: the node's record, null for a deployment timer. */
   arm(deployment: string, kind: TimerKind, node: string | null, at: number, holder: TimerHolder | null): void {
     const slot = holder === null ? this.deploymentTimers(deployment) : this.nodeTimers(deployment, node!, holder);
-    const timer = slot * PER_OWNER + KIND_OFFSET[kind];
+    const timer = slot * PER_OWNER + kindOffset(kind);
     this.cancel(timer);
     this.at[timer] = at;
     this.seqs[timer] = this.seq++;
@@ -109,7 +123,7 @@ export class EngineTimers {
   disarm(deployment: string, kind: TimerKind, holder: TimerHolder | null): void {
     const slot = holder === null ? this.deployments.get(deployment) : holder.timers;
     if (slot == null) return;
-    const timer = slot * PER_OWNER + KIND_OFFSET[kind];
+    const timer = slot * PER_OWNER + kindOffset(kind);
     this.cancel(timer);
     this.seqs[timer] = NONE;
   }
@@ -139,7 +153,7 @@ export class EngineTimers {
   take(deployment: string, kind: TimerKind, node: string | null): boolean {
     const slot = node === null ? this.deployments.get(deployment) : this.holderOf(deployment, node)?.timers;
     if (slot == null) return false;
-    return this.takeTimer(slot * PER_OWNER + KIND_OFFSET[kind]);
+    return this.takeTimer(slot * PER_OWNER + kindOffset(kind));
   }
 
   /** Removes a timer the clock just fired; false when it was disarmed meanwhile. */
@@ -186,7 +200,7 @@ export class EngineTimers {
     for (const e of snapshot.entries) {
       const holder = e.node === null ? null : (this.holderOf(e.deployment, e.node) ?? { timers: null, index: -1 });
       const slot = holder === null ? this.deploymentTimers(e.deployment) : this.nodeTimers(e.deployment, e.node!, holder);
-      const timer = slot * PER_OWNER + KIND_OFFSET[e.kind];
+      const timer = slot * PER_OWNER + kindOffset(e.kind);
       this.at[timer] = e.at;
       this.seqs[timer] = e.seq;
     }
