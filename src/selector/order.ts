@@ -16,12 +16,7 @@ export function compareNodeIds(a: string, b: string): number {
 
 /** The given nodes in rollout order (a new array; the input is not changed). */
 export function rolloutOrder(nodes: Iterable<FleetNode>): FleetNode[] {
-  const ordered = Array.from(nodes);
-  // A fleet usually arrives in id order (generated or listed so): one pass instead of ~20 comparisons a node.
-  for (let i = 1; i < ordered.length; i++) {
-    if (ordered[i - 1]!.id > ordered[i]!.id) return ordered.sort((a, b) => compareNodeIds(a.id, b.id));
-  }
-  return ordered;
+  return Array.from(nodes).sort((a, b) => compareNodeIds(a.id, b.id));
 }
 
 /**
