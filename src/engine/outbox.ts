@@ -142,6 +142,11 @@ export class Outbox {
   /** Delivers, in order, what is released; a listener or executor calling the engine back queues behind it. */
   deliver(): void {
     if (this.delivering) return;
+    if (this.items.length === 0) {
+      // Nothing queued (most reports decide nothing that goes out): what the full pass below would conclude.
+      this.delivered = this.seq;
+      return;
+    }
     this.delivering = true;
     try {
       while (this.head < this.releasedTo - this.base) {
