@@ -7,9 +7,29 @@ import type { StopRequest } from './outbox.js';
 export type Purpose = 'update' | 'revert';
 
 export function executionId(deployment: string, node: string, purpose: Purpose, attempt: number): string {
-  // `join` builds one flat string; a template literal leaves a tree of cons-strings (~190 B against ~65 B),
-  // and executors keep the id while the execution runs.
-  return [deployment, node, `${purpose}-${attempt}`].join('/');
+  // Two concatenations of shared parts: two cons-strings (~64 B, what a flat copy costs, and executors keep
+  // the id while the execution runs) built in half the time of a `join`. A template literal would leave
+  // a longer tree (~190 B) of parts of its own.
+  return prefixOf(deployment) + node + suffixOf(purpose, attempt);
+}
+
+/** `deployment/` of the deployment named last: a deployment starts its nodes in runs. */
+const lastPrefix = { deployment: '', prefix: '/' };
+
+function prefixOf(deployment: string): string {
+  if (deployment !== lastPrefix.deployment) {
+    lastPrefix.deployment = deployment;
+    lastPrefix.prefix = `${deployment}/`;
+  }
+  return lastPrefix.prefix;
+}
+
+/** `/update-1` ... by purpose and attempt, made once each. */
+const suffixes: Record<Purpose, string[]> = { update: [], revert: [] };
+
+function suffixOf(purpose: Purpose, attempt: number): string {
+  const made = suffixes[purpose];
+  return (made[attempt] ??= `/${purpose}-${attempt}`);
 }
 
 /** The version an execution runs: the deployment's for an update, its rollback target for a revert. */
