@@ -6,11 +6,11 @@
  */
 import { carriedExposure, DeploymentRoom, isTerminal, type DeploymentSnapshot, type DeploymentView, type RoomPorts } from '../../machines/index.js';
 import { compileSelector, type NodePredicate } from '../selector/match.js';
-import { rolloutOrder } from '../selector/order.js';
+import { compareNodeIds } from '../selector/order.js';
 import type { JobSpec } from '../spec/types.js';
 import { checkCommand } from './commandRules.js';
 import { send, slots } from './effects.js';
-import { findNode, internNode, latestOf, type EngineCore, type KnownNode } from './engineCore.js';
+import { latestOf, type EngineCore } from './engineCore.js';
 import { CommandError } from './errors.js';
 import { sameSpec } from './sameSpec.js';
 import type { JobRecord } from './snapshot.js';
@@ -139,13 +139,12 @@ function createDeployment(core: EngineCore, job: JobRecord, version: number, kin
   const carried = previous === undefined ? [] : carriedExposure(previous.view, job.lastCompleted);
 
   const match = matcherFor(core, job.key, spec);
-  const eligible: KnownNode[] = [];
-  // An index loop: `for of` over a million nodes allocated an iterator result each.
-  const known = core.known;
-  for (let i = 0; i < known.length; i++) if (known[i]!.present && match(known[i]!)) eligible.push(known[i]!);
-  const ordered = rolloutOrder(eligible) as KnownNode[];
-  const targets = ordered.map((node) => node.id);
-  const targetIndexes = ordered.map((node) => node.index);
+  const nodes = core.nodes;
+  const targetIndexes: number[] = [];
+  for (let i = 0; i < nodes.count; i++) if (nodes.presentAndMatching(i, match)) targetIndexes.push(i);
+  // §3 rollout order: by id (TimSort: one pass over a fleet that arrived in id order).
+  targetIndexes.sort((a, b) => compareNodeIds(nodes.idOf(a), nodes.idOf(b)));
+  const targets = targetIndexes.map((i) => nodes.idOf(i));
   const room = DeploymentRoom.create(
     { id, job: job.key, version, spec, kind, fromVersion, lastCompleted: job.lastCompleted, seq: core.deploymentSeq++, createdAt: core.now, targets, targetIndexes, carried },
     roomPorts(core, match),
@@ -224,12 +223,9 @@ export function restoreRoom(core: EngineCore, snapshot: DeploymentSnapshot): voi
 /** What a room asks of the shell: is a node eligible now, a node's index, does anyone listen to decisions. */
 function roomPorts(core: EngineCore, match: NodePredicate): RoomPorts {
   return {
-    eligible: (index) => {
-      const node = core.known[index];
-      return node !== undefined && node.present && match(node);
-    },
-    indexOf: (id) => internNode(core, id),
-    findIndex: (id) => findNode(core, id),
+    eligible: (index) => core.nodes.presentAndMatching(index, match),
+    indexOf: (id) => core.nodes.intern(id),
+    findIndex: (id) => core.nodes.indexOf(id),
     explains: () => core.outbox.heard('decision'),
   };
 }

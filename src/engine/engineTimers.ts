@@ -36,7 +36,7 @@ export interface TimerEntry {
 export interface FiredTimer {
   readonly timer: number;
   readonly seq: number;
-  /** The node's index (`KnownNode.index`); -1 for a deployment's own timer. */
+  /** The node's index (knownNodes.ts); -1 for a deployment's own timer. */
   readonly index: number;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { FleetNode } from '../selector/types.js';
 import { send, slots } from './effects.js';
-import { addNode, fleetNodes, latestOf, presentNode, removeNode, type EngineCore, type KnownNode } from './engineCore.js';
+import { latestOf, type EngineCore } from './engineCore.js';
 import type { EngineInput, NodeInventory } from './types.js';
 
 /**
@@ -25,34 +25,35 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
  * a replayed upsert (journaled because it changed something) never skips.
  */
 export function onUpsert(core: EngineCore, node: FleetNode, skipSame: boolean): typeof UNCHANGED | undefined {
-  // The inventory's own node: it changes (`connected`), the journaled input must not (group commit writes it later).
-  const index = core.ids.indexOf(node.id);
-  const known = index < 0 ? undefined : core.known[index]!;
-  if (known?.present !== true) return void offerJoin(core, addNode(core, node, index));
-  if (skipSame && known.connected === node.connected && sameLabels(known.labels, node.labels)) return UNCHANGED;
-  known.labels = node.labels;
-  known.connected = node.connected;
-  offerJoin(core, known);
+  // The inventory keeps the node's fields, never the input (group commit writes the input later, unchanged).
+  const nodes = core.nodes;
+  const known = nodes.indexOf(node.id);
+  if (known < 0 || !nodes.isPresent(known)) return void offerJoin(core, node.id, nodes.add(node, known));
+  if (skipSame && nodes.isConnected(known) === node.connected && sameLabels(nodes.labelsOf(known), node.labels)) return UNCHANGED;
+  nodes.setLabels(known, node.labels);
+  nodes.setConnected(known, node.connected);
+  offerJoin(core, node.id, known);
 }
 
 export function onRemove(core: EngineCore, id: string): typeof UNCHANGED | undefined {
-  const known = removeNode(core, id);
-  if (known === undefined) return UNCHANGED;
-  for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.left', node: id, index: known.index, now: core.now, slots: slots(core) });
+  const index = core.nodes.presentIndexOf(id);
+  if (index < 0) return UNCHANGED;
+  core.nodes.remove(index);
+  for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.left', node: id, index, now: core.now, slots: slots(core) });
 }
 
 /** A reconnected node may join a rollout; a disconnected one keeps its deadline and loses its passing streak (judging.ts). */
 export function onConnected(core: EngineCore, id: string, connected: boolean): typeof UNCHANGED | undefined {
-  const node = presentNode(core, id);
-  if (node === undefined || node.connected === connected) return UNCHANGED;
-  node.connected = connected;
-  if (connected) return void offerJoin(core, node);
-  for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.disconnected', node: id, index: node.index, now: core.now, slots: slots(core) });
+  const index = core.nodes.presentIndexOf(id);
+  if (index < 0 || core.nodes.isConnected(index) === connected) return UNCHANGED;
+  core.nodes.setConnected(index, connected);
+  if (connected) return void offerJoin(core, id, index);
+  for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.disconnected', node: id, index, now: core.now, slots: slots(core) });
 }
 
-function offerJoin(core: EngineCore, node: KnownNode): void {
+function offerJoin(core: EngineCore, id: string, index: number): void {
   if (core.jobs.size === 0) return; // loading the fleet: no iterator per node
-  for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.joined', node: node.id, index: node.index, now: core.now, slots: slots(core) });
+  for (const job of core.jobs.values()) send(core, latestOf(core, job), { type: 'node.joined', node: id, index, now: core.now, slots: slots(core) });
 }
 
 /**
@@ -65,13 +66,15 @@ function offerJoin(core: EngineCore, node: KnownNode): void {
  * what an earlier one gave it; no entry when no deployment started it.
  */
 export function inventoryOf(core: EngineCore): NodeInventory[] {
-  return fleetNodes(core).map((node) => {
+  const nodes = core.nodes;
+  return nodes.present().map((i) => {
+    const id = nodes.idOf(i);
     const versions: Record<string, number> = {};
     for (const job of core.jobs.values()) {
-      const version = versionFor(core, job.key, job.deployments, node.id);
+      const version = versionFor(core, job.key, job.deployments, id);
       if (version !== null) versions[job.key] = version;
     }
-    return { id: node.id, labels: { ...node.labels }, connected: node.connected, versions };
+    return { id, labels: { ...nodes.labelsOf(i) }, connected: nodes.isConnected(i), versions };
   });
 }
 

@@ -6,7 +6,7 @@
  */
 import { rolloutPolicy } from '../../machines/index.js';
 import { restoreJob, restoreRoom, versionsOf } from './deployments.js';
-import { addNode, fleetNodes, presentNode, specOf, type EngineCore } from './engineCore.js';
+import { specOf, type EngineCore } from './engineCore.js';
 import { startRequest } from './executions.js';
 import { forgetRoute } from './routing.js';
 import { SNAPSHOT_FORMAT, type EngineState } from './snapshot.js';
@@ -16,7 +16,7 @@ import type { EngineSnapshot } from './types.js';
 export function snapshotOf(core: EngineCore, at: number): EngineSnapshot {
   const state: EngineState = {
     format: SNAPSHOT_FORMAT,
-    nodes: fleetNodes(core).map((n) => ({ id: n.id, labels: { ...n.labels }, connected: n.connected })),
+    nodes: core.nodes.present().map((i) => ({ id: core.nodes.idOf(i), labels: { ...core.nodes.labelsOf(i) }, connected: core.nodes.isConnected(i) })),
     jobs: [...core.jobs.values()].map((j) => ({ ...j, versions: { ...j.versions }, completed: [...j.completed], history: [...j.history] })),
     deployments: [...core.rooms.values()].map((room) => room.snapshot()),
     timers: core.timers.toJSON(),
@@ -30,10 +30,12 @@ export function snapshotOf(core: EngineCore, at: number): EngineSnapshot {
 
 export function loadState(core: EngineCore, state: EngineState): void {
   for (const node of state.nodes) {
-    const copy = { id: node.id, labels: { ...node.labels }, connected: node.connected };
-    const known = presentNode(core, node.id);
-    if (known === undefined) addNode(core, copy);
-    else Object.assign(known, { labels: copy.labels, connected: copy.connected });
+    const index = core.nodes.presentIndexOf(node.id);
+    if (index < 0) core.nodes.add({ id: node.id, labels: { ...node.labels }, connected: node.connected });
+    else {
+      core.nodes.setLabels(index, { ...node.labels });
+      core.nodes.setConnected(index, node.connected);
+    }
   }
   for (const job of state.jobs) core.jobs.set(job.key, { ...job, versions: versionsOf(job) });
   for (const s of state.deployments) restoreRoom(core, s);

@@ -7,7 +7,7 @@
  * counted here as ignored.
  */
 import { ignored, send, slots } from './effects.js';
-import { findNode, latestOf, presentIndex, type EngineCore } from './engineCore.js';
+import { latestOf, type EngineCore } from './engineCore.js';
 import type { DeploymentRoom } from '../../machines/index.js';
 import type { FiredTimer } from './engineTimers.js';
 import type { ExecutionReport, HealthReport, TimerKind } from './types.js';
@@ -15,7 +15,7 @@ import type { ExecutionReport, HealthReport, TimerKind } from './types.js';
 export function onHealth(core: EngineCore, report: HealthReport): void {
   const room = latestRoom(core, report.job);
   if (room === null) return ignored(core, report.node, report.job, 'unknown_job');
-  const index = presentIndex(core, report.node);
+  const index = core.nodes.presentIndexOf(report.node);
   if (index < 0) return ignored(core, report.node, report.job, 'unknown_node');
   const event = core.events.health;
   event.report = report;
@@ -28,7 +28,7 @@ export function onHealth(core: EngineCore, report: HealthReport): void {
 export function onExecution(core: EngineCore, report: ExecutionReport): void {
   const room = latestRoom(core, report.job);
   if (room === null) return ignored(core, report.node, report.job, 'unknown_job');
-  const index = presentIndex(core, report.node);
+  const index = core.nodes.presentIndexOf(report.node);
   if (index < 0) return ignored(core, report.node, report.job, 'unknown_node');
   const event = core.events.execution;
   event.report = report;
@@ -70,7 +70,7 @@ export function onTimer(core: EngineCore, deployment: string, kind: TimerKind, n
   const event = core.events.timer;
   event.kind = kind;
   event.node = node;
-  event.index = node === null ? -1 : fired === null ? findNode(core, node) : fired.index;
+  event.index = node === null ? -1 : fired === null ? core.nodes.indexOf(node) : fired.index;
   event.now = core.now;
   event.slots = slots(core);
   send(core, core.rooms.get(deployment)!, event);
