@@ -153,7 +153,7 @@ export class VirtualClock implements CallClock {
     this.unlink(timer);
     this.releaseTimer(timer);
     this.live--;
-    this.current = this.instantAt[instant]!;
+    this.current = smallIntegerOr(this.instantAt[instant]!);
     call(arg);
   }
 
@@ -266,4 +266,13 @@ export class VirtualClock implements CallClock {
 function grown<T extends Int32Array | Uint32Array | Float64Array>(from: T, to: T): T {
   to.set(from as never);
   return to;
+}
+
+/**
+ * `t` as a small integer when it is one (virtual time in ms from 0 is, for
+ * 24 days): read from a Float64Array it is a double, and every event and
+ * effect that stores the time would box it (~16 B each, several a node).
+ */
+function smallIntegerOr(t: number): number {
+  return (t | 0) === t ? t | 0 : t;
 }
