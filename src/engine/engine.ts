@@ -160,6 +160,8 @@ export class Engine {
       // A replica whose write was fenced lost its lease: that is `leadership.lost`, not a broken store.
       failed: (error) => (this.leader !== null && error.name === 'FencedError' ? this.loseLeadership(error) : this.fail(error, true)),
       snapshot: () => this.snapshot(),
+      compactionFailed: (error) => this.reportError({ source: 'store', event: 'compact', error }),
+      replay: { historyLimit: historyLimitOf(options), maxConcurrentUpdates: options.maxConcurrentUpdates ?? 0 },
     });
     if (options.onError !== undefined) this.on('error', options.onError);
     this.startHeartbeat(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
@@ -227,15 +229,7 @@ export class Engine {
     const engine = new Engine(ports, options, asyncStore);
     engine.recovering = true;
     if (lease !== undefined) engine.lead(lease.leadership, lease.grant);
-    const state = snapshot === null ? null : asEngineState(snapshot);
-    if (state !== null) loadState(engine.core, state);
-    // §7a: what is known delivered, from the snapshot, the journal and the heartbeat; replay keeps the rest for delivery.
-    let delivered = Math.max(state?.outbox?.delivered ?? 0, heartbeat?.delivered ?? 0);
-    for (const entry of journal) delivered = Math.max(delivered, entry.delivered ?? 0);
-    engine.replay(journal, delivered);
-    engine.core.outbox.dropDelivered(delivered);
-    // The engine was last known alive at its latest heartbeat, journal entry or snapshot.
-    const stoppedAt = Math.max(heartbeat?.at ?? -Infinity, journal.at(-1)?.at ?? -Infinity, state?.at ?? -Infinity);
+    const stoppedAt = engine.replayStored({ snapshot, journal }, heartbeat);
     engine.core.now = engine.clock.now();
     const moved = Number.isFinite(stoppedAt) && resumeAfterDowntime(engine.core, stoppedAt, engine.core.now);
     engine.core.timers.scheduleAll();
@@ -247,6 +241,40 @@ export class Engine {
     if (engine.core.outbox.pending) (asyncStore ? setImmediate : queueMicrotask)(() => engine.deliverPending());
     engine.recovering = false;
     return engine;
+  }
+
+  /**
+   * The state recovery computes from a store's snapshot and journal, and
+   * nothing of a live process: no clock read, no executor call, no downtime
+   * step, no re-issued start. Its snapshot is what compacting that journal
+   * gives (the SQLite store computes it off the engine's thread,
+   * store/sqliteCompactorWorker.ts); `at` is when the engine was last known
+   * alive, as recovery would count it. `options`: those of the engine that
+   * wrote the journal (retention and the update cap change decisions).
+   */
+  static replayedSnapshot(stored: StoreState, options: EngineOptions = {}): EngineSnapshot {
+    const replaying: Clock = {
+      now: () => {
+        throw new Error('a replay reads no clock');
+      },
+      schedule: () => null,
+      cancel: () => undefined,
+    };
+    const engine = new Engine({ executor: { start() {}, stop() {} }, clock: replaying }, { ...options, heartbeatMs: 0, onError: () => {} });
+    return snapshotOf(engine.core, engine.replayStored(stored));
+  }
+
+  /** Loads the snapshot and replays the journal silently (§7a: what is known delivered stays delivered); returns when the engine was last known alive. */
+  private replayStored({ snapshot, journal }: StoreState, heartbeat?: { at: number; delivered: number }): number {
+    const state = snapshot === null ? null : asEngineState(snapshot);
+    if (state !== null) loadState(this.core, state);
+    // §7a: what is known delivered, from the snapshot, the journal and the heartbeat; replay keeps the rest for delivery.
+    let delivered = Math.max(state?.outbox?.delivered ?? 0, heartbeat?.delivered ?? 0);
+    for (const entry of journal) delivered = Math.max(delivered, entry.delivered ?? 0);
+    this.replay(journal, delivered);
+    this.core.outbox.dropDelivered(delivered);
+    // The engine was last known alive at its latest heartbeat, journal entry or snapshot.
+    return Math.max(heartbeat?.at ?? -Infinity, journal.at(-1)?.at ?? -Infinity, state?.at ?? -Infinity);
   }
 
   private deliverPending(): void {

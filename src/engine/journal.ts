@@ -14,9 +14,12 @@
  *
  * Compaction rides on the writes: right after a batch was handed to the
  * store, the engine's state is exactly the journal's, so that is when a
- * snapshot may replace the entries.
+ * snapshot may replace the entries. A store that compacts in the background
+ * (SqliteStore: a worker replays its own journal) is asked to instead, and
+ * the engine serializes nothing; one compaction runs at a time, and one the
+ * store fails is reported and done synchronously at the next write.
  */
-import type { JournalEntry, Store } from './ports.js';
+import type { JournalEntry, ReplayOptions, Store } from './ports.js';
 import type { AsyncStore } from './store/asyncStore.js';
 import type { EngineSnapshot } from './types.js';
 
@@ -28,6 +31,10 @@ export interface JournalHooks {
   /** The store refused or failed a write: nothing after the last durable input may go out. */
   failed(error: Error): void;
   snapshot(): EngineSnapshot;
+  /** A background compaction failed: the journal is whole, the next write compacts synchronously. */
+  compactionFailed(error: Error): void;
+  /** Handed to a store that compacts in the background. */
+  replay: ReplayOptions;
 }
 
 /** Most entries in one write: a larger turn is split, so one commit stays bounded. */
@@ -44,6 +51,9 @@ export class Journal {
   private written = 0;
   private readonly waiters: { upTo: number; resolve(): void; reject(error: Error): void }[] = [];
   private sinceCompact = 0;
+  private inBackground = false;
+  /** The last background compaction failed: the next one is synchronous. */
+  private synchronousNext = false;
 
   constructor(
     private readonly store: Store | AsyncStore,
@@ -135,9 +145,30 @@ export class Journal {
   /** Compacts when due, right after entries were handed to the store (the state is then exactly the journal's). */
   private afterWrite(count: number): void {
     this.sinceCompact += count;
-    if (this.sinceCompact < this.compactEvery) return;
+    if (this.sinceCompact < this.compactEvery || this.inBackground) return;
+    if (this.compactBehind()) return;
     const compaction = this.compactNow();
     if (compaction instanceof Promise) compaction.catch((error: Error) => this.fail(error));
+  }
+
+  /** Hands the compaction to the store when it can do it in the background; false: compact now. */
+  private compactBehind(): boolean {
+    const store = this.store;
+    const running = this.synchronousNext || !('compactInBackground' in store) ? null : (store.compactInBackground?.(this.hooks.replay) ?? null);
+    this.synchronousNext = false;
+    if (running === null) return false;
+    this.sinceCompact = 0;
+    this.inBackground = true;
+    running.then(
+      () => (this.inBackground = false),
+      (error: Error) => {
+        this.inBackground = false;
+        this.synchronousNext = true;
+        this.sinceCompact = this.compactEvery;
+        this.hooks.compactionFailed(error);
+      },
+    );
+    return true;
   }
 
   private done(count: number, mark: number): void {

@@ -4,7 +4,7 @@
  * Real and virtual implementations sit next to each other in this folder
  * (clocks) and in `store/` (stores).
  */
-import type { EngineInput, EngineSnapshot } from './types.js';
+import type { EngineInput, EngineOptions, EngineSnapshot } from './types.js';
 
 /** Time, in milliseconds. Real: epoch ms. Virtual: ms since the simulation started. */
 export interface Clock {
@@ -67,6 +67,16 @@ export interface Store {
   heartbeat?(beat: Heartbeat): void;
   /** Replace the snapshot and drop the journal entries it covers. */
   compact(snapshot: EngineSnapshot): void;
+  /**
+   * Optional: compacts every entry appended so far without the engine's
+   * snapshot, off the engine's thread: the store computes it from its own
+   * snapshot and journal, as recovery would (SqliteStore). `replay`: the
+   * engine options that change decisions. Null when it cannot now (the
+   * engine then calls `compact`); the promise settles when the compaction is
+   * done or superseded by a `compact`, and rejects when it failed (the
+   * journal is kept whole).
+   */
+  compactInBackground?(replay: ReplayOptions): Promise<void> | null;
   close?(): void;
 }
 
@@ -84,3 +94,6 @@ export interface Heartbeat {
   /** The `seq` of the last start, stop or event delivered by then. */
   delivered: number;
 }
+
+/** The engine options a replay of its journal must share with it: they change what an input decides. */
+export type ReplayOptions = Pick<EngineOptions, 'historyLimit' | 'maxConcurrentUpdates'>;

@@ -20,7 +20,7 @@ const OPTIONS: ts.CompilerOptions = {
 };
 
 /** Compiles `entries` (paths from the repository root) and what they import into a fresh folder; returns it. */
-export function compileEngine(folder: string, entries: readonly string[] = ['src/engine/index.ts', 'src/sqlite.ts']): string {
+export function compileEngine(folder: string, entries: readonly string[] = ['src/engine/index.ts', 'src/sqlite.ts', 'src/engine/store/sqliteCompactorWorker.ts']): string {
   const out = join(ROOT, 'node_modules', '.cache', folder);
   rmSync(out, { recursive: true, force: true });
   const queue = entries.map((entry) => join(ROOT, entry));

@@ -22,32 +22,24 @@
  */
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import type { Heartbeat, JournalEntry, Store } from '../ports.js';
+import type { Heartbeat, JournalEntry, ReplayOptions, Store } from '../ports.js';
 import type { EngineSnapshot } from '../types.js';
+import { CoveredRows, SqliteCompactor } from './sqliteCompactor.js';
+import {
+  acquireWriterLock,
+  archiveState,
+  BUSY_TIMEOUT_MS,
+  entryOf,
+  identify,
+  openDatabase,
+  prepareArchive,
+  prepareFile,
+  readStored,
+  StoreFileError,
+  type EntryRow,
+} from './sqliteFile.js';
 
-/** Written in `meta` so that a foreign SQLite file is never mistaken for ours. */
-const APPLICATION = 'fleet-rollout';
-/** Bump when the tables change; an older build refuses a newer file. */
-export const SQLITE_SCHEMA_VERSION = 1;
-// How long to wait for a lock held by another process (e.g. one still shutting down).
-const BUSY_TIMEOUT_MS = 1000;
-
-/** The file cannot be used as a fleet-rollout store; `file` names it, `message` says why and what to do. */
-export class StoreFileError extends Error {
-  override readonly name = 'StoreFileError';
-  constructor(
-    readonly file: string,
-    readonly reason: string,
-  ) {
-    super(`${file}: ${reason}`);
-  }
-}
-
-const SCHEMA = `
-  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-  CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
-  CREATE TABLE journal (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, input TEXT NOT NULL, delivered INTEGER);
-`;
+export { SQLITE_SCHEMA_VERSION, StoreFileError } from './sqliteFile.js';
 
 export interface SqliteStoreOptions {
   /** `full` (default): survives power loss; `normal`: survives a process crash only, much faster. */
@@ -64,10 +56,6 @@ export interface SqliteStoreOptions {
 
 const optionsSchema = z.strictObject({ synchronous: z.enum(['full', 'normal']).optional(), archive: z.boolean().optional() });
 
-/** Created by the first store opened with `archive`; `complete` says whether it holds every entry since the file was created. */
-// Its own numbering: the journal's `seq` starts again after each compaction empties it.
-const ARCHIVE_SCHEMA = `CREATE TABLE IF NOT EXISTS journal_archive (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, input TEXT NOT NULL, delivered INTEGER)`;
-
 /** A typo (`{synchronous: 'FULL'}`, `{sync: 'full'}`) is an error naming the field, never a silent default. */
 function checkOptions(file: string, options: unknown): SqliteStoreOptions {
   const result = optionsSchema.safeParse(options ?? {});
@@ -81,10 +69,16 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   /** Held open, inside its exclusive transaction, until `close`. */
   private readonly writerLock: Database.Database;
-  private readonly insertEntry: Database.Statement<[number, string, number | null]>;
+  private readonly insertEntry: Database.Statement<[number, number, string, number | null]>;
   private readonly appendTx: (entries: readonly JournalEntry[]) => void;
   private readonly setHeartbeat: Database.Statement<[string]>;
-  private readonly compactTx: (snapshot: EngineSnapshot) => void;
+  private readonly compactTx: (snapshot: EngineSnapshot, throughSeq: number) => void;
+  private readonly compactor: SqliteCompactor;
+  /**
+   * The `seq` of the next journal entry: assigned here, so that it never goes
+   * back below what a snapshot covers, however far the covered rows were trimmed.
+   */
+  private nextSeq: number;
 
   /** Opens `file`, creating it (and its tables) when it does not exist. Throws `StoreFileError`. */
   constructor(
@@ -106,35 +100,49 @@ export class SqliteStore implements Store {
       throw error;
     }
     this.writerLock = lock;
-    this.insertEntry = this.db.prepare('INSERT INTO journal (at, input, delivered) VALUES (?, ?, ?)');
+    const archives = archiveState(this.db) !== undefined;
+    const throughSeq = this.db.prepare<[], { through_seq: number }>('SELECT through_seq FROM snapshot WHERE id = 1').get()?.through_seq ?? 0;
+    const lastRow = this.db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM journal').get()?.seq ?? 0;
+    this.nextSeq = Math.max(throughSeq, lastRow) + 1;
+    const covered = new CoveredRows(this.db, archives);
+    // What a compaction cut short by a crash left: parts never switched to, rows covered but not trimmed yet.
+    this.db.transaction(() => {
+      this.db.prepare<[number]>('DELETE FROM snapshot_part WHERE through_seq <> ? OR NOT EXISTS (SELECT 1 FROM snapshot WHERE parts > 0)').run(throughSeq);
+      covered.trim(throughSeq);
+    })();
+    this.compactor = new SqliteCompactor(this.db, file, throughSeq, archives);
+    this.insertEntry = this.db.prepare('INSERT INTO journal (seq, at, input, delivered) VALUES (?, ?, ?, ?)');
     this.appendTx = this.db.transaction((entries: readonly JournalEntry[]) => {
-      for (const entry of entries) this.insertEntry.run(entry.at, JSON.stringify(entry.input), entry.delivered ?? null);
+      let seq = this.nextSeq;
+      for (const entry of entries) this.insertEntry.run(seq++, entry.at, JSON.stringify(entry.input), entry.delivered ?? null);
     });
     this.setHeartbeat = this.db.prepare("INSERT INTO meta (key, value) VALUES ('heartbeat', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    const upsertSnapshot = this.db.prepare<[string]>(
-      'INSERT INTO snapshot (id, body) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body',
+    const upsertSnapshot = this.db.prepare<[string, number]>(
+      'INSERT INTO snapshot (id, body, through_seq, parts) VALUES (1, ?, ?, 0) ON CONFLICT (id) DO UPDATE SET body = excluded.body, through_seq = excluded.through_seq, parts = 0',
     );
-    const archiveJournal = archiveState(this.db) !== undefined ? this.db.prepare('INSERT INTO journal_archive (at, input, delivered) SELECT at, input, delivered FROM journal ORDER BY seq') : null;
-    const clearJournal = this.db.prepare('DELETE FROM journal');
+    const dropParts = this.db.prepare('DELETE FROM snapshot_part');
     // One transaction: a crash leaves either the old snapshot and its journal, or the new snapshot alone.
-    this.compactTx = this.db.transaction((snapshot: EngineSnapshot) => {
-      upsertSnapshot.run(JSON.stringify(snapshot));
-      archiveJournal?.run();
-      clearJournal.run();
+    this.compactTx = this.db.transaction((snapshot: EngineSnapshot, through: number) => {
+      upsertSnapshot.run(JSON.stringify(snapshot), through);
+      dropParts.run();
+      covered.trim(through);
     });
   }
 
   load(): { snapshot: EngineSnapshot | null; journal: JournalEntry[]; heartbeat?: Heartbeat } {
-    return loadState(this.db, this.file);
+    const { throughSeq: _, ...state } = readStored(this.db, this.file);
+    return state;
   }
 
   append(entry: JournalEntry): void {
-    this.insertEntry.run(entry.at, JSON.stringify(entry.input), entry.delivered ?? null);
+    this.insertEntry.run(this.nextSeq, entry.at, JSON.stringify(entry.input), entry.delivered ?? null);
+    this.nextSeq += 1;
   }
 
   /** One transaction: one fsync for all of them. */
   appendBatch(entries: readonly JournalEntry[]): void {
     this.appendTx(entries);
+    this.nextSeq += entries.length;
   }
 
   /** One row of `meta`, overwritten: durable like an append. */
@@ -142,11 +150,26 @@ export class SqliteStore implements Store {
     this.setHeartbeat.run(JSON.stringify({ at: beat.at, delivered: beat.delivered }));
   }
 
+  /** The snapshot covers every entry appended so far; a background compaction under way is superseded. */
   compact(snapshot: EngineSnapshot): void {
-    this.compactTx(snapshot);
+    const through = this.nextSeq - 1;
+    this.compactTx(snapshot, through);
+    this.compactor.compacted(through);
+  }
+
+  /**
+   * Compacts every entry appended so far on a worker thread, which replays
+   * this file's snapshot and journal with `replay` (the engine's options);
+   * this thread only writes the result, a short transaction a turn (see
+   * sqliteCompactor.ts). Null when one is under way or the compiled worker
+   * is not there (the sources run by a TypeScript loader).
+   */
+  compactInBackground(replay: ReplayOptions): Promise<void> | null {
+    return this.compactor.start(this.nextSeq - 1, replay);
   }
 
   close(): void {
+    this.compactor.close();
     if (this.db.open) this.db.close();
     if (this.writerLock.open) this.writerLock.close(); // after the store: the next writer finds it closed
   }
@@ -188,13 +211,16 @@ export class SqliteStoreReader {
       if (identify(this.db, this.file) === 'empty') return null;
       this.ours = true;
     }
-    return loadState(this.db, this.file);
+    const { throughSeq: _, ...state } = readStored(this.db, this.file);
+    return state;
   }
 
   /**
    * Every journal entry since the file was created, from the archive and the
    * journal (one read transaction), when the store was written with `archive`
    * from its first compaction on; null otherwise (then compacted entries are gone).
+   * Rows a snapshot covers but not trimmed yet are still in the journal, not
+   * the archive: a row moves to the archive in the transaction that trims it.
    */
   history(): { journal: JournalEntry[] } | null {
     if (this.load() === null) return null;
@@ -211,142 +237,3 @@ export class SqliteStoreReader {
   }
 }
 
-interface EntryRow {
-  seq: number;
-  at: number;
-  input: string;
-  delivered: number | null;
-}
-
-function entryOf(file: string, row: EntryRow): JournalEntry {
-  return {
-    at: row.at,
-    input: parseJson(file, row.input, `journal entry ${row.seq}`) as JournalEntry['input'],
-    ...(row.delivered === null ? {} : { delivered: row.delivered }),
-  };
-}
-
-function archiveState(db: Database.Database): string | undefined {
-  return db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'archive'").get()?.value;
-}
-
-/**
- * The archive table, once: it is complete when it starts before anything was
- * compacted (no snapshot yet), partial otherwise (said by `meta.archive`).
- */
-function prepareArchive(db: Database.Database): void {
-  db.transaction(() => {
-    if (archiveState(db) !== undefined) return;
-    db.exec(ARCHIVE_SCHEMA);
-    const compacted = db.prepare('SELECT 1 FROM snapshot WHERE id = 1').get() !== undefined;
-    db.prepare<[string]>("INSERT INTO meta (key, value) VALUES ('archive', ?)").run(compacted ? 'partial' : 'complete');
-  })();
-}
-
-/** One read transaction: the snapshot and the journal that follows it, never a mix of two compactions. */
-function loadState(db: Database.Database, file: string): { snapshot: EngineSnapshot | null; journal: JournalEntry[]; heartbeat?: Heartbeat } {
-  // Files written before the outbox (§7a) have no `delivered` column; a read-only observer cannot add it.
-  const delivered = db.prepare<[], { name: string }>('PRAGMA table_info(journal)').all().some((c) => c.name === 'delivered');
-  const read = db.transaction(() => ({
-    snapshot: db.prepare<[], { body: string }>('SELECT body FROM snapshot WHERE id = 1').get(),
-    rows: db
-      .prepare<[], { seq: number; at: number; input: string; delivered: number | null }>(`SELECT seq, at, input, ${delivered ? 'delivered' : 'NULL AS delivered'} FROM journal ORDER BY seq`)
-      .all(),
-    beat: db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'heartbeat'").get(),
-  }));
-  const { snapshot, rows, beat } = read();
-  return {
-    snapshot: snapshot === undefined ? null : (parseJson(file, snapshot.body, 'the snapshot') as EngineSnapshot),
-    journal: rows.map((row) => entryOf(file, row)),
-    ...(beat === undefined ? {} : { heartbeat: parseJson(file, beat.value, 'the heartbeat') as Heartbeat }),
-  };
-}
-
-function parseJson(file: string, text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new StoreFileError(file, `${what} is not valid JSON; the file is damaged`);
-  }
-}
-
-function openDatabase(file: string): Database.Database {
-  try {
-    return new Database(file, { timeout: BUSY_TIMEOUT_MS });
-  } catch (error) {
-    throw new StoreFileError(file, `cannot open: ${(error as Error).message}`);
-  }
-}
-
-/**
- * The single-writer guard: an exclusive transaction on `FILE-lock`, held
- * until the store closes. Its journal stays in memory, so holding it writes
- * nothing to disk.
- */
-function acquireWriterLock(file: string): Database.Database {
-  const lockFile = `${file}-lock`;
-  let lock: Database.Database;
-  try {
-    lock = new Database(lockFile, { timeout: BUSY_TIMEOUT_MS });
-  } catch (error) {
-    throw new StoreFileError(file, `cannot open its lock file ${lockFile}: ${(error as Error).message}`);
-  }
-  try {
-    lock.pragma('journal_mode = MEMORY');
-    lock.exec('BEGIN EXCLUSIVE');
-    return lock;
-  } catch (error) {
-    lock.close();
-    if ((error as { code?: string }).code === 'SQLITE_BUSY') throw new StoreFileError(file, 'is in use by another process (one engine per store); stop it first');
-    throw new StoreFileError(file, `cannot lock ${lockFile}: ${(error as Error).message}`);
-  }
-}
-
-/** Sets durability and, in an empty file, the schema; `identify` has checked that the file is ours or empty. */
-function prepareFile(db: Database.Database, kind: 'empty' | 'ours', synchronous: 'full' | 'normal'): void {
-  db.pragma('journal_mode = WAL');
-  db.pragma(synchronous === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
-  if (kind === 'empty') {
-    db.transaction(() => {
-      db.exec(SCHEMA);
-      const setMeta = db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?)');
-      setMeta.run('application', APPLICATION);
-      setMeta.run('schema_version', String(SQLITE_SCHEMA_VERSION));
-    })();
-  } else if (!db.prepare<[], { name: string }>('PRAGMA table_info(journal)').all().some((c) => c.name === 'delivered')) {
-    // A file from before the outbox (§7a): the column is nullable, so older builds still read and write the file.
-    db.exec('ALTER TABLE journal ADD COLUMN delivered INTEGER');
-  }
-}
-
-function identify(db: Database.Database, file: string): 'empty' | 'ours' {
-  let tables: string[];
-  try {
-    tables = db
-      .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-      .all()
-      .map((row) => row.name);
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'SQLITE_NOTADB') throw new StoreFileError(file, 'is not a SQLite database; pass the path of a fleet-rollout store (or of a new file)');
-    if (code === 'SQLITE_BUSY') throw new StoreFileError(file, 'is in use by another process (one engine per store); stop it first');
-    throw new StoreFileError(file, `cannot read: ${(error as Error).message}`);
-  }
-  if (tables.length === 0) return 'empty';
-  const notOurs = new StoreFileError(file, 'is a SQLite database but not a fleet-rollout store; pass the path of a fleet-rollout store (or of a new file)');
-  if (!tables.includes('meta')) throw notOurs;
-  let meta: Map<string, string>;
-  try {
-    const rows = db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta').all();
-    meta = new Map(rows.map((row) => [row.key, row.value]));
-  } catch {
-    throw notOurs; // a `meta` table of some other shape
-  }
-  if (meta.get('application') !== APPLICATION) throw notOurs;
-  const version = Number(meta.get('schema_version'));
-  if (!Number.isInteger(version) || version < 1) throw new StoreFileError(file, `has an unreadable schema version ${JSON.stringify(meta.get('schema_version'))}`);
-  if (version > SQLITE_SCHEMA_VERSION) {
-    throw new StoreFileError(file, `was written by a newer fleet-rollout (store schema ${version}; this build reads up to ${SQLITE_SCHEMA_VERSION}); upgrade fleet-rollout`);
-  }
-  return 'ours';
-}
