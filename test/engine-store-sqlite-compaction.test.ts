@@ -1,0 +1,280 @@
+/**
+ * Background compaction of the SQLite store (§7a: a crash at any moment loses
+ * no input and changes no decision). The file format runs from the sources;
+ * the background path needs the compiled worker, so those tests run the
+ * engine compiled by support/compiledEngine.ts into a folder of their own: in
+ * this process (a worker that fails) and in a child process SIGKILLed at each
+ * stage of a compaction and at a random moment. Each killed store must
+ * recover to exactly the state a store that was never compacted recovers to
+ * from the same journal.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore, openEngine, VirtualClock, createEngine } from '../src/engine/index.js';
+import type { EngineSnapshot, JournalEntry } from '../src/engine/index.js';
+import { partsOf, PART_CHARS } from '../src/engine/store/sqliteCompactor.js';
+import { SqliteStore, SqliteStoreReader } from '../src/engine/store/sqliteStore.js';
+import { compileEngine } from './support/compiledEngine.js';
+import { workloadSetup, workloadStep } from './support/compactionWorkload.js';
+
+type EngineModule = typeof import('../src/engine/index.js');
+type StoreModule = typeof import('../src/engine/store/sqliteStore.js');
+
+const CHILD = join(import.meta.dirname, 'fixtures', 'compact-until-killed.mjs');
+const NODES = 6000; // a snapshot of about 0.6 MB: three parts
+const COMPACT_EVERY = 3000;
+/** Recovery's clock: after every entry the workload can write. */
+const RECOVERED_AT = 100_000_000;
+
+let dir: string;
+let build: string;
+let compiled: { engine: EngineModule; store: StoreModule };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'fleet-rollout-compaction-'));
+  build = compileEngine(`fleet-rollout-compaction-${process.pid}`, ['src/engine/index.ts', 'src/engine/store/sqliteStore.ts', 'src/engine/store/sqliteCompactorWorker.ts', 'test/support/compactionWorkload.ts']);
+  compiled = {
+    engine: (await import(pathToFileURL(join(build, 'src/engine/index.js')).href)) as EngineModule,
+    store: (await import(pathToFileURL(join(build, 'src/engine/store/sqliteStore.js')).href)) as StoreModule,
+  };
+}, 120_000);
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(build, { recursive: true, force: true });
+});
+
+const noExecutor = { start() {}, stop() {} };
+const entry = (n: number): JournalEntry => ({ at: n, input: { type: 'node.remove', node: `n-${n}` }, delivered: 0 });
+const snapshotOf = (n: number) => ({ format: 1, nodes: [], jobs: [], deployments: [], timers: [], deploymentSeq: n, ignoredReports: {}, at: n }) as unknown as EngineSnapshot;
+
+describe('SqliteStore schema 2: the snapshot says which journal rows it covers', () => {
+  it('§7a: the journal\'s seq never goes back below what a snapshot covers (covered rows are trimmed, not renumbered)', () => {
+    const file = join(dir, 'seq.db');
+    let store = new SqliteStore(file);
+    for (let n = 1; n <= 3; n++) store.append(entry(n));
+    store.compact(snapshotOf(3));
+    store.appendBatch([entry(4), entry(5)]);
+    store.close();
+    store = new SqliteStore(file);
+    store.append(entry(6));
+    const raw = new Database(file, { readonly: true });
+    expect(raw.prepare('SELECT through_seq, parts FROM snapshot').get()).toEqual({ through_seq: 3, parts: 0 });
+    expect(raw.prepare('SELECT seq FROM journal ORDER BY seq').pluck().all()).toEqual([4, 5, 6]);
+    raw.close();
+    expect(store.load()).toEqual({ snapshot: snapshotOf(3), journal: [entry(4), entry(5), entry(6)] });
+    store.close();
+  });
+
+  it('§7a: a schema-1 file (snapshot in `body`, journal numbered from 1 after it) reads the same, and its writer brings it to schema 2', () => {
+    const file = join(dir, 'schema1.db');
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    old.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+      CREATE TABLE journal (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, input TEXT NOT NULL);
+      INSERT INTO meta VALUES ('application', 'fleet-rollout'), ('schema_version', '1');`);
+    old.prepare('INSERT INTO snapshot (id, body) VALUES (1, ?)').run(JSON.stringify(snapshotOf(7)));
+    for (const n of [1, 2]) old.prepare('INSERT INTO journal (at, input) VALUES (?, ?)').run(n, JSON.stringify(entry(n).input));
+    old.close();
+    const expected = { snapshot: snapshotOf(7), journal: [1, 2].map((n) => ({ at: n, input: entry(n).input })) };
+    const observer = new SqliteStoreReader(file);
+    expect(observer.load()).toEqual(expected); // read-only: it cannot upgrade the file
+    observer.close();
+    const store = new SqliteStore(file);
+    expect(store.load()).toEqual(expected);
+    store.append(entry(3));
+    const raw = new Database(file, { readonly: true });
+    expect(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+    expect(raw.prepare('SELECT seq FROM journal ORDER BY seq').pluck().all()).toEqual([1, 2, 3]);
+    raw.close();
+    store.close();
+  });
+
+  it('a snapshot split into parts never splits a UTF-16 surrogate pair (each part is stored as UTF-8 on its own)', () => {
+    const json = 'a'.repeat(PART_CHARS - 1) + '😀' + 'b'.repeat(10);
+    const parts = partsOf(json);
+    expect(parts.join('')).toBe(json);
+    expect(parts.map((part) => part.length)).toEqual([PART_CHARS - 1, 12]);
+    expect(partsOf('')).toEqual([]);
+  });
+
+  it('run from the sources (no compiled worker), the store compacts synchronously', () => {
+    const store = new SqliteStore(join(dir, 'sources.db'));
+    store.append(entry(1));
+    expect(store.compactInBackground({})).toBeNull();
+    store.close();
+  });
+});
+
+/** The state recovery gives from the first `rows` entries of a journal never compacted. */
+function neverCompacted(journal: JournalEntry[], rows: number): EngineSnapshot {
+  const engine = openEngine({ executor: noExecutor, clock: new VirtualClock(RECOVERED_AT), store: MemoryStore.from({ snapshot: null, journal: journal.slice(0, rows) }) }, { heartbeatMs: 0 });
+  const snapshot = engine.snapshot();
+  engine.dispose();
+  return snapshot;
+}
+
+/** The workload's journal, never compacted, at least `rows` entries long. */
+function referenceJournal(rows: number): JournalEntry[] {
+  const store = new MemoryStore();
+  const clock = new VirtualClock();
+  const engine = createEngine({ executor: noExecutor, clock, store }, { heartbeatMs: 0, commit: 'each', compactEvery: Number.MAX_SAFE_INTEGER });
+  workloadSetup(engine, NODES);
+  for (let step = 0; store.journalLength < rows; step++) workloadStep(engine, clock, NODES, step);
+  engine.dispose();
+  return store.load().journal;
+}
+
+interface Killed {
+  stage: string;
+  file: string;
+  lines: Record<string, unknown>[];
+}
+
+/** Runs the child on a new file until it kills itself at `stage`, or (`none`) until this test kills it `afterMs` after its first background switch. */
+function runChild(stage: string, afterMs = 0): Promise<Killed> {
+  const file = join(dir, `killed-${stage}-${afterMs}.db`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, build, file, String(NODES), String(COMPACT_EVERY), stage], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: Record<string, unknown>[] = [];
+    let stderr = '';
+    let buffered = '';
+    let killing = false;
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>;
+        buffered = buffered.slice(nl + 1);
+        lines.push(line);
+        if (stage === 'none' && !killing && (line.backgroundSwitches as number) >= 1) {
+          killing = true;
+          setTimeout(() => child.kill('SIGKILL'), afterMs);
+        }
+      }
+    });
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve({ stage, file, lines });
+      else reject(new Error(`the child exited with ${code} before it was killed:\n${stderr}\n${JSON.stringify(lines.slice(-3))}`));
+    });
+  });
+}
+
+/** Where the killed file's compaction stood, as a reader sees it. */
+function standing(file: string): { through: number; rows: number; pending: number; old: number; covered: number; parted: boolean } {
+  const raw = new Database(file, { readonly: true });
+  try {
+    const { through, parts } = raw.prepare<[], { through: number; parts: number }>('SELECT through_seq AS through, parts FROM snapshot WHERE id = 1').get() ?? { through: 0, parts: 0 };
+    const count = (sql: string) => raw.prepare<[number], { n: number }>(sql).get(through)!.n;
+    const last = raw.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM journal').get()!.seq ?? 0;
+    return {
+      through,
+      parted: parts > 0,
+      rows: Math.max(through, last),
+      pending: count('SELECT count(*) AS n FROM snapshot_part WHERE through_seq > ?'),
+      old: count('SELECT count(*) AS n FROM snapshot_part WHERE through_seq < ?'),
+      covered: count('SELECT count(*) AS n FROM journal WHERE seq <= ?'),
+    };
+  } finally {
+    raw.close();
+  }
+}
+
+describe('background compaction (the compiled engine and its worker)', () => {
+  it(
+    '§7a: SIGKILLed at every stage of a background compaction and at a random moment, the store recovers exactly as a store never compacted',
+    async () => {
+      const random = Math.floor(Math.random() * 400);
+      const kills = [await runChild('parts'), await runChild('trim'), await runChild('old-parts'), await runChild('none', random)];
+      const stood = kills.map((kill) => ({ kill, at: standing(kill.file) }));
+      console.log('killed at:', JSON.stringify(stood.map(({ kill, at }) => ({ stage: kill.stage, ...(kill.stage === 'none' ? { afterMs: random } : {}), ...at }))));
+      // Each kill landed where it was meant to: a compaction under way, in the stage named.
+      expect(stood[0]!.at.pending).toBeGreaterThan(0);
+      expect(stood[1]!.at.parted && stood[1]!.at.covered > 0).toBe(true);
+      expect(stood[2]!.at.parted && stood[2]!.at.old > 0).toBe(true);
+
+      const journal = referenceJournal(Math.max(...stood.map(({ at }) => at.rows)));
+      for (const { kill, at } of stood) {
+        // The rows after the snapshot are the workload's own: the kill's journal is a prefix of the reference.
+        const reader = new SqliteStoreReader(kill.file);
+        const tail = reader.load()!.journal;
+        reader.close();
+        expect(tail, kill.stage).toEqual(journal.slice(at.through, at.rows));
+
+        const store = new compiled.store.SqliteStore(kill.file);
+        const engine = compiled.engine.openEngine({ executor: noExecutor, clock: new compiled.engine.VirtualClock(RECOVERED_AT), store }, { heartbeatMs: 0 });
+        const recovered = engine.snapshot();
+        engine.dispose();
+        store.close();
+        expect(recovered, `killed at ${kill.stage}`).toEqual(neverCompacted(journal, at.rows));
+        expect((recovered as unknown as { deployments: unknown[] }).deployments.length).toBeGreaterThan(0);
+      }
+    },
+    240_000,
+  );
+
+  it('§7a: a synchronous compaction supersedes one under way (its result is dropped, its parts go); closing mid-compaction leaves a file that opens clean', async () => {
+    const file = join(dir, 'superseded.db');
+    let store = new compiled.store.SqliteStore(file);
+    const clock = new compiled.engine.VirtualClock();
+    const engine = compiled.engine.createEngine({ executor: noExecutor, clock, store }, { heartbeatMs: 0, compactEvery: Number.MAX_SAFE_INTEGER });
+    workloadSetup(engine, NODES);
+    const partsWritten = async () => {
+      for (let turn = 0; standing(file).pending === 0; turn++) {
+        if (turn > 20_000) throw new Error('no part was written');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    const running = store.compactInBackground({})!;
+    await partsWritten();
+    engine.upsertNode({ id: 'late', labels: {}, connected: true });
+    store.compact(engine.snapshot());
+    await running;
+    expect(standing(file)).toMatchObject({ through: NODES + 2, parted: false, pending: 0, old: 0, covered: 0 });
+    const live = engine.snapshot();
+    engine.dispose();
+
+    store.append({ at: 1, input: { type: 'node.remove', node: 'late' } });
+    void store.compactInBackground({});
+    await partsWritten();
+    store.close();
+    store = new compiled.store.SqliteStore(file);
+    expect(standing(file)).toMatchObject({ through: NODES + 2, parted: false, pending: 0, old: 0 });
+    expect(store.load()).toEqual({ snapshot: live, journal: [{ at: 1, input: { type: 'node.remove', node: 'late' } }] });
+    store.close();
+  });
+
+  it('§7a: a worker that fails (a damaged journal row) is reported on `error`, and the next write compacts synchronously; nothing is lost', async () => {
+    const file = join(dir, 'damaged.db');
+    const store = new compiled.store.SqliteStore(file);
+    const clock = new compiled.engine.VirtualClock();
+    const errors: { source: string; event?: string; message: string }[] = [];
+    const engine = compiled.engine.createEngine({ executor: noExecutor, clock, store }, { heartbeatMs: 0, compactEvery: 50, onError: (e) => errors.push(e) });
+    const nodes = Array.from({ length: 60 }, (_, i) => ({ id: `n-${i}`, labels: {}, connected: true }));
+    for (const node of nodes.slice(0, 49)) engine.upsertNode(node);
+    // Damaged behind the writer's back, before the compaction that covers it reads it.
+    const raw = new Database(file);
+    raw.prepare("UPDATE journal SET input = '{' WHERE seq = 49").run();
+    raw.close();
+    engine.upsertNode(nodes[49]!); // the 50th input: a compaction in the background
+    for (let turn = 0; errors.length === 0 && turn < 2000; turn++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(errors).toMatchObject([{ source: 'store', event: 'compact', message: expect.stringContaining('journal entry 49 is not valid JSON') }]);
+    engine.upsertNode(nodes[50]!); // the next write: compacted synchronously, from the engine's own state
+    expect(standing(file)).toMatchObject({ through: 51, parted: false, covered: 0, pending: 0 });
+    const live = engine.nodes();
+    engine.dispose();
+    store.close();
+    const again = new compiled.store.SqliteStore(file);
+    const reopened = compiled.engine.openEngine({ executor: noExecutor, clock, store: again }, { heartbeatMs: 0 });
+    expect(reopened.nodes()).toEqual(live);
+    expect(reopened.nodes()).toHaveLength(51);
+    reopened.dispose();
+    again.close();
+  });
+});
