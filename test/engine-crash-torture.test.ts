@@ -9,7 +9,8 @@
  * its executor and listeners wrote to a side file before returning.
  *
  * Bounded here; `FLEET_TORTURE_KILLS=200` (optionally `FLEET_TORTURE_SEED`,
- * `FLEET_TORTURE_NODES`; `FLEET_TORTURE_KEEP=1` keeps the logs) runs it long:
+ * `FLEET_TORTURE_NODES`, `FLEET_TORTURE_COMPACT_EVERY` (default 500 inputs, so that kills land
+ * during background compactions); `FLEET_TORTURE_KEEP=1` keeps the logs) runs it long:
  *   FLEET_TORTURE_KILLS=200 npx vitest run test/engine-crash-torture.test.ts
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
