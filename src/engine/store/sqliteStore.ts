@@ -19,6 +19,16 @@
  * The OS drops the lock when the owning process dies, so a restart after a
  * crash opens at once. The lock file is never deleted: deleting it could let
  * a waiting opener lock the old file while a third one locks a new one.
+ *
+ * Compaction: `compact(snapshot)` writes the engine's snapshot and drops the
+ * journal in one transaction (a 10k-node snapshot: tens of ms). The engine
+ * instead asks for `compactInBackground` when it can: a worker thread
+ * replays the file's own snapshot and journal to compute the snapshot, and
+ * this thread writes it in parts, a short transaction a turn, then switches
+ * over and trims the covered rows (sqliteCompactor.ts). Either way a crash at
+ * any moment leaves a file that loads exactly (sqliteFile.ts says how the
+ * tables hold a snapshot and what it covers). `close` stops the worker; a
+ * compaction it cut short leaves nothing the next open does not clean.
  */
 import Database from 'better-sqlite3';
 import { z } from 'zod';
