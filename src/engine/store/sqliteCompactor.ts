@@ -8,7 +8,7 @@
  * loop so that an input never waits long behind it:
  *   1. each part (`snapshot_part`, keyed by X);
  *   2. the switch: the snapshot is now the parts of X, covering rows <= X;
- *   3. the previous snapshot's parts go;
+ *   3. the previous snapshot's parts go, one a turn;
  *   4. the covered rows go, `TRIM_ROWS` a turn (archived first when the file archives).
  * A SIGKILL between any two leaves a file that loads exactly: before 2 the
  * old snapshot and its journal (stray parts are ignored, and cleaned at the
@@ -79,6 +79,7 @@ export class SqliteCompactor {
   private readonly insertPart: Database.Statement<[number, number, string]>;
   private readonly switchTo: Database.Statement<[number, number]>;
   private readonly dropParts: Database.Statement<[number]>;
+  private readonly dropOnePart: Database.Statement<[number]>;
   private readonly trimmer: CoveredRows;
 
   /** `throughSeq`: what the stored snapshot covers now. */
@@ -93,6 +94,7 @@ export class SqliteCompactor {
       "INSERT INTO snapshot (id, body, through_seq, parts) VALUES (1, '', ?, ?) ON CONFLICT (id) DO UPDATE SET body = '', through_seq = excluded.through_seq, parts = excluded.parts",
     );
     this.dropParts = db.prepare('DELETE FROM snapshot_part WHERE through_seq <> ?');
+    this.dropOnePart = db.prepare('DELETE FROM snapshot_part WHERE rowid = (SELECT rowid FROM snapshot_part WHERE through_seq <> ? LIMIT 1)');
     this.trimmer = new CoveredRows(db, archives);
   }
 
@@ -175,10 +177,13 @@ export class SqliteCompactor {
     }
     this.switchTo.run(job.throughSeq, parts.length);
     this.throughSeq = job.throughSeq;
-    this.turn(() => {
-      this.dropParts.run(job.throughSeq);
-      this.turn(() => this.trim());
-    });
+    this.turn(() => this.dropOldPart());
+  }
+
+  /** The previous snapshot's parts, one a turn (freeing a part's pages reads them). */
+  private dropOldPart(): void {
+    if (this.dropOnePart.run(this.throughSeq).changes > 0) this.turn(() => this.dropOldPart());
+    else this.turn(() => this.trim());
   }
 
   private trim(): void {
