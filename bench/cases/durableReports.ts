@@ -10,6 +10,8 @@
  *   not wait for each other), handled as a server would, a turn of the event
  *   loop at a time. Latency: from an input's arrival to `committed()`, i.e.
  *   durable and its effects delivered, queueing behind earlier commits included.
+ *   Compaction (every `DEFAULT_COMPACT_EVERY` inputs) runs on the store's
+ *   worker thread (the compiled build has it); `agents.compactions` counts them.
  */
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +30,15 @@ export interface DurableReportsResult {
   per_s: number;
   latency: Latency;
   /** Separate calls from many agents at once, group commit. */
-  agents: { target_per_s: number; reports: number; per_s: number; commits: number; latency: Latency };
+  agents: {
+    target_per_s: number;
+    reports: number;
+    per_s: number;
+    commits: number;
+    /** Compactions during the run: on the store's worker thread, and on the engine's (synchronous). */
+    compactions: { background: number; synchronous: number };
+    latency: Latency;
+  };
   /** The disk's floor in the same run: writing one commit's bytes and fsync-ing them, nothing else. */
   fsync_floor: Latency;
 }
@@ -89,10 +99,20 @@ async function runAgents(nodes: number, perSecond: number, total: number): Promi
   let commits = 0;
   const appendBatch = store.appendBatch.bind(store);
   store.appendBatch = (entries) => (commits++, appendBatch(entries));
+  const compactions = { background: 0, synchronous: 0 };
+  const compact = store.compact.bind(store);
+  store.compact = (snapshot) => (compactions.synchronous++, compact(snapshot));
+  const compactInBackground = store.compactInBackground.bind(store);
+  store.compactInBackground = (replay) => {
+    const running = compactInBackground(replay);
+    if (running !== null) compactions.background++;
+    return running;
+  };
   try {
     const engine = rollingEngine(store, nodes, 'group');
     await engine.committed();
     commits = 0;
+    compactions.background = compactions.synchronous = 0;
     const reports: HealthReport[] = Array.from({ length: nodes }, (_, i) => ({ node: `n-${i}`, job: 'default/web', version: 1, healthy: true, error_rate: 0.01 }));
     const samples = new Float64Array(total);
     const nsPerArrival = 1e9 / perSecond;
@@ -113,7 +133,7 @@ async function runAgents(nodes: number, perSecond: number, total: number): Promi
     }
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     engine.dispose();
-    return { target_per_s: perSecond, reports: total, per_s: total / (wallMs / 1000), commits, latency: latencyOf(samples) };
+    return { target_per_s: perSecond, reports: total, per_s: total / (wallMs / 1000), commits, compactions: { ...compactions }, latency: latencyOf(samples) };
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
