@@ -104,10 +104,10 @@ describe('SqliteStore schema 2: the snapshot says which journal rows it covers',
     expect(partsOf('')).toEqual([]);
   });
 
-  it('run from the sources (no compiled worker), the store compacts synchronously', () => {
+  it('run from the sources (no compiled worker), the store does not compact in the background', () => {
     const store = new SqliteStore(join(dir, 'sources.db'));
     store.append(entry(1));
-    expect(store.compactInBackground({})).toBeNull();
+    expect(store.compactInBackground({}, () => {})).toBe(false);
     store.close();
   });
 });
@@ -231,23 +231,51 @@ describe('background compaction (the compiled engine and its worker)', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
     };
-    const running = store.compactInBackground({})!;
+    const running = new Promise<Error | null>((resolve) => expect(store.compactInBackground({}, resolve)).toBe(true));
     await partsWritten();
     engine.upsertNode({ id: 'late', labels: {}, connected: true });
     store.compact(engine.snapshot());
-    await running;
+    expect(await running).toBeNull();
     expect(standing(file)).toMatchObject({ through: NODES + 2, parted: false, pending: 0, old: 0, covered: 0 });
     const live = engine.snapshot();
     engine.dispose();
 
     store.append({ at: 1, input: { type: 'node.remove', node: 'late' } });
-    void store.compactInBackground({});
+    expect(store.compactInBackground({}, () => {})).toBe(true);
     await partsWritten();
     store.close();
     store = new compiled.store.SqliteStore(file);
     expect(standing(file)).toMatchObject({ through: NODES + 2, parted: false, pending: 0, old: 0 });
     expect(store.load()).toEqual({ snapshot: live, journal: [{ at: 1, input: { type: 'node.remove', node: 'late' } }] });
     store.close();
+  });
+
+  it('§7a: fed in one synchronous loop (the event loop never turns), the engine still compacts in the background and its journal stays bounded', () => {
+    const file = join(dir, 'loop.db');
+    const store = new compiled.store.SqliteStore(file);
+    const clock = new compiled.engine.VirtualClock();
+    const engine = compiled.engine.createEngine({ executor: noExecutor, clock, store }, { heartbeatMs: 0, compactEvery: 500 });
+    workloadSetup(engine, 1000);
+    const raw = new Database(file, { readonly: true });
+    const snapshot = raw.prepare<[], { through: number; parts: number }>('SELECT through_seq AS through, parts FROM snapshot WHERE id = 1');
+    const rows = raw.prepare<[number], { n: number }>('SELECT count(*) AS n FROM journal WHERE seq > ?');
+    let longest = 0;
+    const compactions: string[] = [];
+    let last = 0;
+    for (let step = 0; step < 4000; step++) {
+      workloadStep(engine, clock, 1000, step);
+      const { through, parts } = snapshot.get() ?? { through: 0, parts: 0 };
+      longest = Math.max(longest, rows.get(through)!.n);
+      if (through !== last) compactions.push(parts > 0 ? 'background' : 'synchronous');
+      last = through;
+    }
+    raw.close();
+    engine.dispose();
+    store.close();
+    const switches = compactions.filter((kind) => kind === 'background').length;
+    console.log(`synchronous loop: compactions ${compactions.join(', ')}; at most ${longest} journal rows after the snapshot`);
+    expect(switches).toBeGreaterThan(0);
+    expect(longest).toBeLessThanOrEqual(3 * 500);
   });
 
   it('§7a: a worker that fails (a damaged journal row) is reported on `error`, and the next write compacts synchronously; nothing is lost', async () => {

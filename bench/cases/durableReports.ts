@@ -103,10 +103,10 @@ async function runAgents(nodes: number, perSecond: number, total: number): Promi
   const compact = store.compact.bind(store);
   store.compact = (snapshot) => (compactions.synchronous++, compact(snapshot));
   const compactInBackground = store.compactInBackground.bind(store);
-  store.compactInBackground = (replay) => {
-    const running = compactInBackground(replay);
-    if (running !== null) compactions.background++;
-    return running;
+  store.compactInBackground = (replay, settled) => {
+    const started = compactInBackground(replay, settled);
+    if (started) compactions.background++;
+    return started;
   };
   try {
     const engine = rollingEngine(store, nodes, 'group');

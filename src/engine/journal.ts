@@ -16,8 +16,9 @@
  * store, the engine's state is exactly the journal's, so that is when a
  * snapshot may replace the entries. A store that compacts in the background
  * (SqliteStore: a worker replays its own journal) is asked to instead, and
- * the engine serializes nothing; one compaction runs at a time, and one the
- * store fails is reported and done synchronously at the next write.
+ * the engine serializes nothing; one compaction runs at a time, one the
+ * store fails is reported and done synchronously at the next write, and one
+ * that falls far behind is overtaken by a synchronous one.
  */
 import type { JournalEntry, ReplayOptions, Store } from './ports.js';
 import type { AsyncStore } from './store/asyncStore.js';
@@ -36,6 +37,13 @@ export interface JournalHooks {
   /** Handed to a store that compacts in the background. */
   replay: ReplayOptions;
 }
+
+/**
+ * A background compaction still under way after this many times `compactEvery`
+ * further inputs is overtaken by a synchronous one: the journal stays bounded
+ * however slow the worker is.
+ */
+const OVERTAKEN_AFTER = 2;
 
 /** Most entries in one write: a larger turn is split, so one commit stays bounded. */
 const MAX_BATCH = 5000;
@@ -145,8 +153,8 @@ export class Journal {
   /** Compacts when due, right after entries were handed to the store (the state is then exactly the journal's). */
   private afterWrite(count: number): void {
     this.sinceCompact += count;
-    if (this.sinceCompact < this.compactEvery || this.inBackground) return;
-    if (this.compactBehind()) return;
+    if (this.sinceCompact < this.compactEvery) return;
+    if (this.inBackground ? this.sinceCompact < OVERTAKEN_AFTER * this.compactEvery : this.compactBehind()) return;
     const compaction = this.compactNow();
     if (compaction instanceof Promise) compaction.catch((error: Error) => this.fail(error));
   }
@@ -154,20 +162,20 @@ export class Journal {
   /** Hands the compaction to the store when it can do it in the background; false: compact now. */
   private compactBehind(): boolean {
     const store = this.store;
-    const running = this.synchronousNext || !('compactInBackground' in store) ? null : (store.compactInBackground?.(this.hooks.replay) ?? null);
+    const background = !this.synchronousNext && 'compactInBackground' in store ? store.compactInBackground : undefined;
     this.synchronousNext = false;
-    if (running === null) return false;
+    // Settled synchronously (maybe inside a later append): an engine fed in one synchronous loop runs no microtask.
+    const started = background?.call(store, this.hooks.replay, (error) => {
+      this.inBackground = false;
+      if (error === null) return;
+      this.synchronousNext = true;
+      this.sinceCompact = Math.max(this.sinceCompact, this.compactEvery);
+      // Reported outside the write that noticed it: a listener may call the engine.
+      queueMicrotask(() => this.hooks.compactionFailed(error));
+    });
+    if (started !== true) return false;
     this.sinceCompact = 0;
     this.inBackground = true;
-    running.then(
-      () => (this.inBackground = false),
-      (error: Error) => {
-        this.inBackground = false;
-        this.synchronousNext = true;
-        this.sinceCompact = this.compactEvery;
-        this.hooks.compactionFailed(error);
-      },
-    );
     return true;
   }
 

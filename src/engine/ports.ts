@@ -71,12 +71,12 @@ export interface Store {
    * Optional: compacts every entry appended so far without the engine's
    * snapshot, off the engine's thread: the store computes it from its own
    * snapshot and journal, as recovery would (SqliteStore). `replay`: the
-   * engine options that change decisions. Null when it cannot now (the
-   * engine then calls `compact`); the promise settles when the compaction is
-   * done or superseded by a `compact`, and rejects when it failed (the
-   * journal is kept whole).
+   * engine options that change decisions. False when it cannot now (the
+   * engine then calls `compact`). `settled` is called once the compaction is
+   * done or superseded by a `compact` (null), or failed (the error; the
+   * journal is kept whole); it may be called from within a later `append`.
    */
-  compactInBackground?(replay: ReplayOptions): Promise<void> | null;
+  compactInBackground?(replay: ReplayOptions, settled: (error: Error | null) => void): boolean;
   close?(): void;
 }
 

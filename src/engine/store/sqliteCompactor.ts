@@ -4,12 +4,13 @@
  * (sqliteCompactorWorker.ts), with its own read-only connection, computes the
  * snapshot of the journal through `seq` X the way recovery would (the stored
  * snapshot plus the rows through X, replayed) and hands back its JSON in
- * parts. This side then writes, one short transaction per turn of the event
- * loop so that an input never waits long behind it:
+ * parts. This side then writes, one short transaction at a time (one after
+ * each append and one each turn of the event loop), so that an input never
+ * waits long behind it:
  *   1. each part (`snapshot_part`, keyed by X);
  *   2. the switch: the snapshot is now the parts of X, covering rows <= X;
- *   3. the previous snapshot's parts go, one a turn;
- *   4. the covered rows go, `TRIM_ROWS` a turn (archived first when the file archives).
+ *   3. the previous snapshot's parts go, one at a time;
+ *   4. the covered rows go, `TRIM_ROWS` at a time (archived first when the file archives).
  * A SIGKILL between any two leaves a file that loads exactly: before 2 the
  * old snapshot and its journal (stray parts are ignored, and cleaned at the
  * next open), after it the new snapshot and the rows after X.
@@ -21,7 +22,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { ReplayOptions } from '../ports.js';
 
@@ -41,11 +42,13 @@ export type CompactReply =
 /** What the worker is started with. */
 export interface CompactorSetup {
   file: string;
+  /** Requests come in and replies go out on it (the main side can read a reply without the event loop). */
+  port: MessagePort;
 }
 
 /** About 0.5 MB of UTF-8 at most per part: one part's write and fsync stays well under a millisecond. */
 export const PART_CHARS = 256 * 1024;
-/** Covered journal rows deleted (and archived) a turn. */
+/** Covered journal rows deleted (and archived) in one write. */
 export const TRIM_ROWS = 2000;
 
 /** `PART_CHARS` a part, never splitting a surrogate pair (each part is stored as UTF-8 on its own). */
@@ -64,18 +67,22 @@ export function partsOf(json: string): string[] {
 
 const WORKER_FILE = new URL('./sqliteCompactorWorker.js', import.meta.url);
 
+/** Where a compaction stands: waiting for the worker, then each a few short writes. */
+type Stage = { kind: 'replaying' } | { kind: 'parts'; parts: string[]; next: number } | { kind: 'dropping' } | { kind: 'trimming' };
+
 interface Job {
   id: number;
   throughSeq: number;
-  resolve(): void;
-  reject(error: Error): void;
+  stage: Stage;
+  settled(error: Error | null): void;
 }
 
 export class SqliteCompactor {
-  private worker: Worker | null = null;
+  private worker: { thread: Worker; port: MessagePort } | null = null;
   private job: Job | null = null;
   private nextId = 1;
   private closed = false;
+  private turnScheduled = false;
   private readonly insertPart: Database.Statement<[number, number, string]>;
   private readonly switchTo: Database.Statement<[number, number]>;
   private readonly dropParts: Database.Statement<[number]>;
@@ -84,7 +91,7 @@ export class SqliteCompactor {
 
   /** `throughSeq`: what the stored snapshot covers now. */
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly file: string,
     private throughSeq: number,
     archives: boolean,
@@ -103,14 +110,33 @@ export class SqliteCompactor {
     return existsSync(fileURLToPath(WORKER_FILE));
   }
 
-  /** Compacts the journal through `throughSeq` in the background; null when it cannot (no worker, one under way, closed). */
-  start(throughSeq: number, replay: ReplayOptions): Promise<void> | null {
-    if (this.closed || this.job !== null || throughSeq <= this.throughSeq || !SqliteCompactor.available) return null;
-    return new Promise<void>((resolve, reject) => {
-      this.job = { id: this.nextId++, throughSeq, resolve, reject };
-      const request: CompactRequest = { id: this.job.id, throughSeq, replay };
-      this.workerOf().postMessage(request);
-    });
+  /**
+   * Compacts the journal through `throughSeq` in the background, then calls
+   * `settled` (with the error if it failed); false when it cannot (no worker,
+   * one under way, closed).
+   */
+  start(throughSeq: number, replay: ReplayOptions, settled: (error: Error | null) => void): boolean {
+    if (this.closed || this.job !== null || throughSeq <= this.throughSeq || !SqliteCompactor.available) return false;
+    this.job = { id: this.nextId++, throughSeq, stage: { kind: 'replaying' }, settled };
+    const request: CompactRequest = { id: this.job.id, throughSeq, replay };
+    this.workerOf().port.postMessage(request);
+    return true;
+  }
+
+  /**
+   * One short write of the compaction under way, if it has one to make. Run
+   * after each append and at each turn of the event loop, so a compaction
+   * goes on also while the engine is fed in one synchronous loop (the
+   * worker's reply is then read without waiting for the event loop).
+   */
+  step(): void {
+    const job = this.job;
+    if (job === null || this.closed) return;
+    try {
+      this.advance(job);
+    } catch (error) {
+      this.fail(error as Error);
+    }
   }
 
   /** A synchronous compaction now covers the journal through `throughSeq`: a compaction under way is superseded. */
@@ -121,86 +147,95 @@ export class SqliteCompactor {
   /** Stops the worker; a compaction under way is abandoned (what it wrote is ignored, and cleaned at the next open). */
   close(): void {
     this.closed = true;
-    void this.worker?.terminate();
+    void this.worker?.thread.terminate();
     this.worker = null;
     this.finish();
   }
 
-  private workerOf(): Worker {
-    if (this.worker !== null) return this.worker;
-    const setup: CompactorSetup = { file: this.file };
-    const worker = new Worker(WORKER_FILE, { workerData: setup });
-    // An idle worker does not keep the process up; a compaction cut short by an exit is one a SIGKILL could cut short too.
-    worker.unref();
-    worker.on('message', (reply: CompactReply) => this.onReply(reply));
-    worker.on('error', (error) => this.onWorkerLost(worker, error));
-    worker.on('exit', (code) => this.onWorkerLost(worker, new Error(`the compaction worker stopped with exit code ${code}`)));
-    this.worker = worker;
-    return worker;
+  private advance(job: Job): void {
+    const stage = job.stage;
+    switch (stage.kind) {
+      case 'replaying': {
+        const reply = this.worker === null ? undefined : receiveMessageOnPort(this.worker.port);
+        if (reply !== undefined) this.onReply(reply.message as CompactReply);
+        return;
+      }
+      case 'parts':
+        if (this.throughSeq >= job.throughSeq) {
+          this.dropParts.run(this.throughSeq); // what a superseding synchronous compaction did not see
+          return this.finish();
+        }
+        if (stage.next < stage.parts.length) {
+          this.insertPart.run(job.throughSeq, stage.next, stage.parts[stage.next]!);
+          stage.next += 1;
+        } else {
+          this.switchTo.run(job.throughSeq, stage.parts.length);
+          this.throughSeq = job.throughSeq;
+          job.stage = { kind: 'dropping' };
+        }
+        return;
+      case 'dropping':
+        // The previous snapshot's parts, one at a time (freeing a part's pages reads them).
+        if (this.dropOnePart.run(this.throughSeq).changes === 0) job.stage = { kind: 'trimming' };
+        return;
+      case 'trimming':
+        if (!this.trimmer.trim(this.throughSeq, TRIM_ROWS)) this.finish();
+        return;
+    }
   }
 
-  private onWorkerLost(worker: Worker, error: Error): void {
-    if (this.worker !== worker) return;
+  /** Steps at every turn of the event loop while there are writes to make. */
+  private scheduleTurns(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => {
+      this.turnScheduled = false;
+      this.step();
+      if (this.job !== null && this.job.stage.kind !== 'replaying') this.scheduleTurns();
+    });
+  }
+
+  private workerOf(): { thread: Worker; port: MessagePort } {
+    if (this.worker !== null) return this.worker;
+    const { port1, port2 } = new MessageChannel();
+    const setup: CompactorSetup = { file: this.file, port: port2 };
+    const thread = new Worker(WORKER_FILE, { workerData: setup, transferList: [port2] });
+    // Neither keeps the process up: a compaction cut short by an exit is one a SIGKILL could cut short too.
+    thread.unref();
+    port1.unref();
+    port1.on('message', (reply: CompactReply) => this.onReply(reply));
+    thread.on('error', (error) => this.onWorkerLost(thread, error));
+    thread.on('exit', (code) => this.onWorkerLost(thread, new Error(`the compaction worker stopped with exit code ${code}`)));
+    this.worker = { thread, port: port1 };
+    return this.worker;
+  }
+
+  private onWorkerLost(thread: Worker, error: Error): void {
+    if (this.worker?.thread !== thread) return;
+    this.worker.port.close();
     this.worker = null;
     this.fail(new Error(`${this.file}: background compaction failed: ${error.message}`, { cause: error }));
   }
 
   private onReply(reply: CompactReply): void {
     const job = this.job;
-    if (job === null || job.id !== reply.id) return;
+    if (job === null || job.id !== reply.id || job.stage.kind !== 'replaying') return;
     if (reply.kind === 'failed') return this.fail(new Error(`${this.file}: background compaction failed: ${reply.message}`));
     if (reply.kind === 'superseded') return this.finish();
-    this.turn(() => this.writePart(job, reply.parts, 0));
-  }
-
-  /** Runs `step` in a later turn of the event loop, unless the job was superseded or the store closed meanwhile. */
-  private turn(step: () => void): void {
-    const job = this.job;
-    setImmediate(() => {
-      if (this.closed || this.job !== job) return;
-      try {
-        step();
-      } catch (error) {
-        this.fail(error as Error);
-      }
-    });
-  }
-
-  private writePart(job: Job, parts: string[], index: number): void {
-    if (this.throughSeq >= job.throughSeq) {
-      this.dropParts.run(this.throughSeq); // what a superseding synchronous compaction did not see
-      return this.finish();
-    }
-    if (index < parts.length) {
-      this.insertPart.run(job.throughSeq, index, parts[index]!);
-      return this.turn(() => this.writePart(job, parts, index + 1));
-    }
-    this.switchTo.run(job.throughSeq, parts.length);
-    this.throughSeq = job.throughSeq;
-    this.turn(() => this.dropOldPart());
-  }
-
-  /** The previous snapshot's parts, one a turn (freeing a part's pages reads them). */
-  private dropOldPart(): void {
-    if (this.dropOnePart.run(this.throughSeq).changes > 0) this.turn(() => this.dropOldPart());
-    else this.turn(() => this.trim());
-  }
-
-  private trim(): void {
-    if (this.trimmer.trim(this.throughSeq, TRIM_ROWS)) this.turn(() => this.trim());
-    else this.finish();
+    job.stage = { kind: 'parts', parts: reply.parts, next: 0 };
+    this.scheduleTurns();
   }
 
   private finish(): void {
     const job = this.job;
     this.job = null;
-    job?.resolve();
+    job?.settled(null);
   }
 
   private fail(error: Error): void {
     const job = this.job;
     this.job = null;
-    job?.reject(error);
+    job?.settled(error);
   }
 }
 

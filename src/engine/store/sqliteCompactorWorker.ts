@@ -6,14 +6,13 @@
  * (`Engine.replayedSnapshot`) and sends the snapshot's JSON back in parts.
  */
 import Database from 'better-sqlite3';
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { Engine } from '../engine.js';
 import { partsOf, type CompactReply, type CompactRequest, type CompactorSetup } from './sqliteCompactor.js';
 import { BUSY_TIMEOUT_MS, readStored } from './sqliteFile.js';
 
-const { file } = workerData as CompactorSetup;
+const { file, port } = workerData as CompactorSetup;
 const db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
-const port = parentPort!;
 
 port.on('message', ({ id, throughSeq, replay }: CompactRequest) => {
   let reply: CompactReply;

@@ -24,7 +24,8 @@
  * journal in one transaction (a 10k-node snapshot: tens of ms). The engine
  * instead asks for `compactInBackground` when it can: a worker thread
  * replays the file's own snapshot and journal to compute the snapshot, and
- * this thread writes it in parts, a short transaction a turn, then switches
+ * this thread writes it in parts, a short transaction after each append and
+ * each turn of the event loop, then switches
  * over and trims the covered rows (sqliteCompactor.ts). Either way a crash at
  * any moment leaves a file that loads exactly (sqliteFile.ts says how the
  * tables hold a snapshot and what it covers). `close` stops the worker; a
@@ -147,12 +148,14 @@ export class SqliteStore implements Store {
   append(entry: JournalEntry): void {
     this.insertEntry.run(this.nextSeq, entry.at, JSON.stringify(entry.input), entry.delivered ?? null);
     this.nextSeq += 1;
+    this.compactor.step();
   }
 
   /** One transaction: one fsync for all of them. */
   appendBatch(entries: readonly JournalEntry[]): void {
     this.appendTx(entries);
     this.nextSeq += entries.length;
+    this.compactor.step();
   }
 
   /** One row of `meta`, overwritten: durable like an append. */
@@ -170,12 +173,12 @@ export class SqliteStore implements Store {
   /**
    * Compacts every entry appended so far on a worker thread, which replays
    * this file's snapshot and journal with `replay` (the engine's options);
-   * this thread only writes the result, a short transaction a turn (see
-   * sqliteCompactor.ts). Null when one is under way or the compiled worker
-   * is not there (the sources run by a TypeScript loader).
+   * this thread only writes the result, a short transaction at a time (see
+   * sqliteCompactor.ts), then calls `settled`. False when one is under way
+   * or the compiled worker is not there (the sources run by a TypeScript loader).
    */
-  compactInBackground(replay: ReplayOptions): Promise<void> | null {
-    return this.compactor.start(this.nextSeq - 1, replay);
+  compactInBackground(replay: ReplayOptions, settled: (error: Error | null) => void): boolean {
+    return this.compactor.start(this.nextSeq - 1, replay, settled);
   }
 
   close(): void {
