@@ -4,9 +4,10 @@
  * (sqliteCompactorWorker.ts), with its own read-only connection, computes the
  * snapshot of the journal through `seq` X the way recovery would (the stored
  * snapshot plus the rows through X, replayed) and hands back its JSON in
- * parts. This side then writes, one short transaction at a time (one after
- * each append and one each turn of the event loop), so that an input never
- * waits long behind it:
+ * parts. This side then writes, one short step at a time (in the
+ * transaction of each journal append, or on its own at a turn of the event
+ * loop without one), so that an input never waits long behind it and the
+ * compaction adds no fsync while the engine writes:
  *   1. each part (`snapshot_part`, keyed by X);
  *   2. the switch: the snapshot is now the parts of X, covering rows <= X;
  *   3. the previous snapshot's parts go, one at a time;
@@ -83,6 +84,9 @@ export class SqliteCompactor {
   private nextId = 1;
   private closed = false;
   private turnScheduled = false;
+  /** A step rode on an append since the last turn: the turn makes none (no fsync of its own while the engine writes). */
+  private appendedSinceTurn = false;
+  private readonly advanceTx: (job: Job) => void;
   private readonly insertPart: Database.Statement<[number, number, string]>;
   private readonly switchTo: Database.Statement<[number, number]>;
   private readonly dropParts: Database.Statement<[number]>;
@@ -103,6 +107,7 @@ export class SqliteCompactor {
     this.dropParts = db.prepare('DELETE FROM snapshot_part WHERE through_seq <> ?');
     this.dropOnePart = db.prepare('DELETE FROM snapshot_part WHERE rowid = (SELECT rowid FROM snapshot_part WHERE through_seq <> ? LIMIT 1)');
     this.trimmer = new CoveredRows(db, archives);
+    this.advanceTx = db.transaction((job: Job) => this.advance(job));
   }
 
   /** Whether this install can compact in the background (the compiled worker is there). */
@@ -124,16 +129,19 @@ export class SqliteCompactor {
   }
 
   /**
-   * One short write of the compaction under way, if it has one to make. Run
-   * after each append and at each turn of the event loop, so a compaction
-   * goes on also while the engine is fed in one synchronous loop (the
-   * worker's reply is then read without waiting for the event loop).
+   * One short write of the compaction under way, if it has one to make,
+   * inside the journal append's transaction (`inAppend`: no fsync of its
+   * own; a savepoint, so that a failing step fails the compaction, never the
+   * append) or on its own at a turn of the event loop with no append. So a
+   * compaction goes on also while the engine is fed in one synchronous loop
+   * (the worker's reply is then read without waiting for the event loop).
    */
-  step(): void {
+  step(inAppend: boolean): void {
     const job = this.job;
     if (job === null || this.closed) return;
+    if (inAppend) this.appendedSinceTurn = true;
     try {
-      this.advance(job);
+      this.advanceTx(job);
     } catch (error) {
       this.fail(error as Error);
     }
@@ -190,7 +198,8 @@ export class SqliteCompactor {
     this.turnScheduled = true;
     setImmediate(() => {
       this.turnScheduled = false;
-      this.step();
+      if (!this.appendedSinceTurn) this.step(false);
+      this.appendedSinceTurn = false;
       if (this.job !== null && this.job.stage.kind !== 'replaying') this.scheduleTurns();
     });
   }

@@ -24,8 +24,8 @@
  * journal in one transaction (a 10k-node snapshot: tens of ms). The engine
  * instead asks for `compactInBackground` when it can: a worker thread
  * replays the file's own snapshot and journal to compute the snapshot, and
- * this thread writes it in parts, a short transaction after each append and
- * each turn of the event loop, then switches
+ * this thread writes it in parts, a short step inside each append's
+ * transaction (or on its own at a turn without appends), then switches
  * over and trims the covered rows (sqliteCompactor.ts). Either way a crash at
  * any moment leaves a file that loads exactly (sqliteFile.ts says how the
  * tables hold a snapshot and what it covers). `close` stops the worker; a
@@ -123,9 +123,11 @@ export class SqliteStore implements Store {
     })();
     this.compactor = new SqliteCompactor(this.db, file, throughSeq, archives);
     this.insertEntry = this.db.prepare('INSERT INTO journal (seq, at, input, delivered) VALUES (?, ?, ?, ?)');
+    // A background compaction's next step rides in the same transaction (sqliteCompactor.ts).
     this.appendTx = this.db.transaction((entries: readonly JournalEntry[]) => {
       let seq = this.nextSeq;
       for (const entry of entries) this.insertEntry.run(seq++, entry.at, JSON.stringify(entry.input), entry.delivered ?? null);
+      this.compactor.step(true);
     });
     this.setHeartbeat = this.db.prepare("INSERT INTO meta (key, value) VALUES ('heartbeat', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     const upsertSnapshot = this.db.prepare<[string, number]>(
@@ -146,16 +148,13 @@ export class SqliteStore implements Store {
   }
 
   append(entry: JournalEntry): void {
-    this.insertEntry.run(this.nextSeq, entry.at, JSON.stringify(entry.input), entry.delivered ?? null);
-    this.nextSeq += 1;
-    this.compactor.step();
+    this.appendBatch([entry]);
   }
 
   /** One transaction: one fsync for all of them. */
   appendBatch(entries: readonly JournalEntry[]): void {
     this.appendTx(entries);
     this.nextSeq += entries.length;
-    this.compactor.step();
   }
 
   /** One row of `meta`, overwritten: durable like an append. */
