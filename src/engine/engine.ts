@@ -77,6 +77,14 @@ export interface LeadershipStatus {
   lost: { at: number; reason: string; message: string } | null;
 }
 
+/** `Engine.replaying`: a journal's replay, kept to go on with it. */
+export interface JournalReplay {
+  /** Replays entries appended after everything replayed so far. */
+  replay(journal: JournalEntry[]): void;
+  /** The state after everything replayed, as compaction writes it. */
+  snapshot(): EngineSnapshot;
+}
+
 /** How often the store records that the engine is alive: recovery knows the downtime to within this (§4 v1.1). */
 export const DEFAULT_HEARTBEAT_MS = 1000;
 
@@ -244,15 +252,16 @@ export class Engine {
   }
 
   /**
-   * The state recovery computes from a store's snapshot and journal, and
-   * nothing of a live process: no clock read, no executor call, no downtime
-   * step, no re-issued start. Its snapshot is what compacting that journal
-   * gives (the SQLite store computes it off the engine's thread,
-   * store/sqliteCompactorWorker.ts); `at` is when the engine was last known
-   * alive, as recovery would count it. `options`: those of the engine that
+   * An engine that replays a store's snapshot and journal as recovery does,
+   * and nothing of a live process: no clock read, no executor call, no
+   * downtime step, no re-issued start. It is kept to replay the entries
+   * appended later (each call, those after everything replayed so far), and
+   * its `snapshot()` is what compacting the journal through there gives: the
+   * SQLite store's compactor holds one off the engine's thread
+   * (store/sqliteCompactorWorker.ts). `options`: those of the engine that
    * wrote the journal (retention and the update cap change decisions).
    */
-  static replayedSnapshot(stored: StoreState, options: EngineOptions = {}): EngineSnapshot {
+  static replaying(stored: StoreState, options: EngineOptions = {}): JournalReplay {
     const replaying: Clock = {
       now: () => {
         throw new Error('a replay reads no clock');
@@ -261,20 +270,36 @@ export class Engine {
       cancel: () => undefined,
     };
     const engine = new Engine({ executor: { start() {}, stop() {} }, clock: replaying }, { ...options, heartbeatMs: 0, onError: () => {} });
-    return snapshotOf(engine.core, engine.replayStored(stored));
+    // When the engine was last known alive, as recovery would count it: the snapshot's `at`.
+    let alive = engine.replayStored(stored);
+    return {
+      replay: (journal) => {
+        alive = Math.max(alive, engine.replayJournal(journal, 0));
+      },
+      snapshot: () => snapshotOf(engine.core, alive),
+    };
   }
 
-  /** Loads the snapshot and replays the journal silently (§7a: what is known delivered stays delivered); returns when the engine was last known alive. */
+  /** Loads the snapshot and replays the journal silently; returns when the engine was last known alive. */
   private replayStored({ snapshot, journal }: StoreState, heartbeat?: { at: number; delivered: number }): number {
     const state = snapshot === null ? null : asEngineState(snapshot);
     if (state !== null) loadState(this.core, state);
-    // §7a: what is known delivered, from the snapshot, the journal and the heartbeat; replay keeps the rest for delivery.
-    let delivered = Math.max(state?.outbox?.delivered ?? 0, heartbeat?.delivered ?? 0);
+    const lastEntry = this.replayJournal(journal, heartbeat?.delivered ?? 0);
+    // The engine was last known alive at its latest heartbeat, journal entry or snapshot.
+    return Math.max(heartbeat?.at ?? -Infinity, lastEntry, state?.at ?? -Infinity);
+  }
+
+  /**
+   * Replays entries that follow the state held (§7a: what is known delivered,
+   * from the state, the entries and `knownDelivered`, stays delivered; replay
+   * keeps the rest for delivery). Returns the last entry's time.
+   */
+  private replayJournal(journal: JournalEntry[], knownDelivered: number): number {
+    let delivered = Math.max(this.core.outbox.delivered, knownDelivered);
     for (const entry of journal) delivered = Math.max(delivered, entry.delivered ?? 0);
     this.replay(journal, delivered);
     this.core.outbox.dropDelivered(delivered);
-    // The engine was last known alive at its latest heartbeat, journal entry or snapshot.
-    return Math.max(heartbeat?.at ?? -Infinity, journal.at(-1)?.at ?? -Infinity, state?.at ?? -Infinity);
+    return journal.at(-1)?.at ?? -Infinity;
   }
 
   private deliverPending(): void {

@@ -1,10 +1,11 @@
 /**
  * Background compaction of a SqliteStore, the main thread's side. The
  * engine's thread never serializes its state: a worker thread
- * (sqliteCompactorWorker.ts), with its own read-only connection, computes the
- * snapshot of the journal through `seq` X the way recovery would (the stored
- * snapshot plus the rows through X, replayed) and hands back its JSON in
- * parts. This side then writes, one short step at a time (in the
+ * (sqliteCompactorWorker.ts), with its own connection, keeps the state
+ * replayed from the file's journal and brings it to `seq` X the way
+ * recovery would (the rows after what it holds, replayed), then hands back
+ * its JSON deflated (a 10k-node snapshot: 2.7 MB of JSON, ~0.2 MB
+ * deflated). This side then writes, one short step at a time (in the
  * transaction of each journal append, or on its own at a turn of the event
  * loop without one), so that an input never waits long behind it and the
  * compaction adds no fsync while the engine writes:
@@ -16,10 +17,19 @@
  * old snapshot and its journal (stray parts are ignored, and cleaned at the
  * next open), after it the new snapshot and the rows after X.
  *
+ * Checkpoints (copying the WAL into the database) are the worker's too: the
+ * writer's automatic one would copy megabytes inside an append. Every
+ * `CHECKPOINT_PAGES` written to the WAL, the worker checkpoints without
+ * blocking the writer. The WAL starts over only once all of it was copied,
+ * and the writer commits while the worker copies: so every `RESTART_PAGES`
+ * this side copies what the worker's checkpoint left (a few pages) before
+ * its next append, and the WAL stays small.
+ *
  * A synchronous `compact` (the engine closing or recovering) supersedes a
  * compaction under way: its through-seq is then at least X, and the result
  * is dropped at its next step. Without the compiled worker file (the sources
- * run by a TypeScript loader) there is no background compaction.
+ * run by a TypeScript loader) there is no background compaction, and the
+ * writer checkpoints as SQLite does by default.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -27,18 +37,18 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type Database from 'better-sqlite3';
 import type { ReplayOptions } from '../ports.js';
 
-/** What the worker is asked: the snapshot of the journal through `throughSeq`. */
-export interface CompactRequest {
-  id: number;
-  throughSeq: number;
-  replay: ReplayOptions;
-}
+/** What the worker is asked: the snapshot of the journal through `throughSeq`, or a checkpoint. */
+export type WorkerRequest = { kind: 'compact'; id: number; throughSeq: number; replay: ReplayOptions } | { kind: 'checkpoint' };
 
+/** `holds`: the `seq` through which the worker holds the replayed state (0: none); it reads the rows after it next time. */
 export type CompactReply =
-  | { id: number; kind: 'parts'; parts: string[] }
+  /** The snapshot's JSON, UTF-8, deflated (sqliteFile.ts `snapshotBytes`), in a buffer transferred to this thread. */
+  | { id: number; kind: 'snapshot'; bytes: Uint8Array; holds: number }
   /** The store's snapshot already covers `throughSeq`. */
-  | { id: number; kind: 'superseded' }
-  | { id: number; kind: 'failed'; message: string };
+  | { id: number; kind: 'superseded'; holds: number }
+  | { id: number; kind: 'failed'; message: string }
+  /** This side then copies what was committed while the worker copied (a checkpoint sees the WAL as it was when it began). */
+  | { kind: 'checkpointed' };
 
 /** What the worker is started with. */
 export interface CompactorSetup {
@@ -47,29 +57,28 @@ export interface CompactorSetup {
   port: MessagePort;
 }
 
-/** About 0.5 MB of UTF-8 at most per part: one part's write and fsync stays well under a millisecond. */
-export const PART_CHARS = 256 * 1024;
-/** Covered journal rows deleted (and archived) in one write. */
-export const TRIM_ROWS = 2000;
+/** Bytes of the deflated snapshot a part holds: one part's write and fsync stays under a millisecond. */
+export const PART_BYTES = 256 * 1024;
+/** Covered journal rows deleted (and archived) in one write: ~0.7 ms on the dev VM. */
+export const TRIM_ROWS = 1000;
+/** WAL pages written between two checkpoints by the worker: SQLite's own default (~4 MB). */
+export const CHECKPOINT_PAGES = 1000;
+/**
+ * WAL pages written before this side finishes a checkpoint of the worker's,
+ * so that the WAL starts over (~16 MB, the file's `journal_size_limit`): a
+ * few pages copied and two fsyncs, ~1 ms, that often.
+ */
+export const RESTART_PAGES = 4 * CHECKPOINT_PAGES;
+/** SQLite's page size (the default, which the store keeps). */
+const PAGE_BYTES = 4096;
 
-/** `PART_CHARS` a part, never splitting a surrogate pair (each part is stored as UTF-8 on its own). */
-export function partsOf(json: string): string[] {
-  const parts: string[] = [];
-  let from = 0;
-  while (from < json.length) {
-    let to = Math.min(json.length, from + PART_CHARS);
-    const last = json.charCodeAt(to - 1);
-    if (to < json.length && last >= 0xd800 && last <= 0xdbff) to -= 1;
-    parts.push(json.slice(from, to));
-    from = to;
-  }
-  return parts;
-}
+/** SQLite's default `wal_autocheckpoint`, given back to the writer when no worker checkpoints. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
 const WORKER_FILE = new URL('./sqliteCompactorWorker.js', import.meta.url);
 
 /** Where a compaction stands: waiting for the worker, then each a few short writes. */
-type Stage = { kind: 'replaying' } | { kind: 'parts'; parts: string[]; next: number } | { kind: 'dropping' } | { kind: 'trimming' };
+type Stage = { kind: 'replaying' } | { kind: 'parts'; bytes: Uint8Array; next: number; count: number } | { kind: 'dropping' } | { kind: 'trimming' };
 
 interface Job {
   id: number;
@@ -86,8 +95,16 @@ export class SqliteCompactor {
   private turnScheduled = false;
   /** A step rode on an append since the last turn: the turn makes none (no fsync of its own while the engine writes). */
   private appendedSinceTurn = false;
+  /** WAL pages written since the worker was last asked to checkpoint; null while it is at it. */
+  private sinceCheckpoint: number | null = 0;
+  /** WAL pages written since the WAL last started over (about). */
+  private sinceRestart = 0;
+  /** The worker checkpointed and the WAL is long: what was committed meanwhile is copied before the next append, and the WAL starts over. */
+  private finishCheckpoint = false;
+  /** Where the worker's replayed state stands (0: none, or not known). */
+  private workerHolds = 0;
   private readonly advanceTx: (job: Job) => void;
-  private readonly insertPart: Database.Statement<[number, number, string]>;
+  private readonly insertPart: Database.Statement<[number, number, Buffer]>;
   private readonly switchTo: Database.Statement<[number, number]>;
   private readonly dropParts: Database.Statement<[number]>;
   private readonly dropOnePart: Database.Statement<[number]>;
@@ -95,7 +112,7 @@ export class SqliteCompactor {
 
   /** `throughSeq`: what the stored snapshot covers now. */
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly file: string,
     private throughSeq: number,
     archives: boolean,
@@ -123,9 +140,33 @@ export class SqliteCompactor {
   start(throughSeq: number, replay: ReplayOptions, settled: (error: Error | null) => void): boolean {
     if (this.closed || this.job !== null || throughSeq <= this.throughSeq || !SqliteCompactor.available) return false;
     this.job = { id: this.nextId++, throughSeq, stage: { kind: 'replaying' }, settled };
-    const request: CompactRequest = { id: this.job.id, throughSeq, replay };
+    const request: WorkerRequest = { kind: 'compact', id: this.job.id, throughSeq, replay };
     this.workerOf().port.postMessage(request);
     return true;
+  }
+
+  /** Before an append's transaction: the rest of the worker's checkpoint, when it left some (no checkpoint runs inside a transaction). */
+  beforeAppend(): void {
+    if (!this.finishCheckpoint) return;
+    this.finishCheckpoint = false;
+    this.sinceRestart = 0;
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  /**
+   * After a write committed about `bytes`: asks the worker for a checkpoint
+   * once the WAL grew by `CHECKPOINT_PAGES`. A commit writes whole pages (the
+   * rows' and the b-tree's above them): counted as two pages more than the bytes fill.
+   */
+  appended(bytes: number): void {
+    if (this.sinceCheckpoint === null || this.closed || !SqliteCompactor.available) return;
+    const pages = Math.ceil(bytes / PAGE_BYTES) + 2;
+    this.sinceCheckpoint += pages;
+    this.sinceRestart += pages;
+    if (this.sinceCheckpoint < CHECKPOINT_PAGES) return;
+    this.sinceCheckpoint = null;
+    const request: WorkerRequest = { kind: 'checkpoint' };
+    this.workerOf().port.postMessage(request);
   }
 
   /**
@@ -137,14 +178,26 @@ export class SqliteCompactor {
    * (the worker's reply is then read without waiting for the event loop).
    */
   step(inAppend: boolean): void {
+    if (this.closed) return;
+    if (this.sinceCheckpoint === null || this.job?.stage.kind === 'replaying') this.receive();
     const job = this.job;
-    if (job === null || this.closed) return;
+    if (job === null || job.stage.kind === 'replaying') return;
     if (inAppend) this.appendedSinceTurn = true;
     try {
       this.advanceTx(job);
     } catch (error) {
       this.fail(error as Error);
     }
+  }
+
+  /**
+   * Through which `seq` a synchronous compaction through `throughSeq` trims
+   * the journal: not past what the worker holds, whose next compaction
+   * replays the rows after it (and trims them once it switched); without
+   * them it would read and replay the whole snapshot again.
+   */
+  trimmable(throughSeq: number): number {
+    return this.worker === null || this.workerHolds === 0 ? throughSeq : Math.min(throughSeq, this.workerHolds);
   }
 
   /** A synchronous compaction now covers the journal through `throughSeq`: a compaction under way is superseded. */
@@ -163,21 +216,21 @@ export class SqliteCompactor {
   private advance(job: Job): void {
     const stage = job.stage;
     switch (stage.kind) {
-      case 'replaying': {
-        const reply = this.worker === null ? undefined : receiveMessageOnPort(this.worker.port);
-        if (reply !== undefined) this.onReply(reply.message as CompactReply);
+      case 'replaying':
         return;
-      }
       case 'parts':
         if (this.throughSeq >= job.throughSeq) {
           this.dropParts.run(this.throughSeq); // what a superseding synchronous compaction did not see
           return this.finish();
         }
-        if (stage.next < stage.parts.length) {
-          this.insertPart.run(job.throughSeq, stage.next, stage.parts[stage.next]!);
+        if (stage.next < stage.count) {
+          const from = stage.next * PART_BYTES;
+          const part = stage.bytes.subarray(from, Math.min(stage.bytes.length, from + PART_BYTES));
+          this.insertPart.run(job.throughSeq, stage.next, Buffer.from(part.buffer, part.byteOffset, part.byteLength));
           stage.next += 1;
+          this.appended(part.byteLength);
         } else {
-          this.switchTo.run(job.throughSeq, stage.parts.length);
+          this.switchTo.run(job.throughSeq, stage.count);
           this.throughSeq = job.throughSeq;
           job.stage = { kind: 'dropping' };
         }
@@ -185,11 +238,19 @@ export class SqliteCompactor {
       case 'dropping':
         // The previous snapshot's parts, one at a time (freeing a part's pages reads them).
         if (this.dropOnePart.run(this.throughSeq).changes === 0) job.stage = { kind: 'trimming' };
-        return;
+        return this.appended(0);
       case 'trimming':
-        if (!this.trimmer.trim(this.throughSeq, TRIM_ROWS)) this.finish();
+        // A few b-tree and freelist pages (the rows' own pages are freed, not written).
+        this.appended(8 * PAGE_BYTES);
+        if (!this.trimmer.trim(this.trimmable(this.throughSeq), TRIM_ROWS)) this.finish();
         return;
     }
+  }
+
+  /** A reply the worker sent, read without the event loop (the engine may be fed in one synchronous loop). */
+  private receive(): void {
+    const reply = this.worker === null ? undefined : receiveMessageOnPort(this.worker.port);
+    if (reply !== undefined) this.onReply(reply.message as CompactReply);
   }
 
   /** Steps at every turn of the event loop while there are writes to make. */
@@ -216,6 +277,8 @@ export class SqliteCompactor {
     thread.on('error', (error) => this.onWorkerLost(thread, error));
     thread.on('exit', (code) => this.onWorkerLost(thread, new Error(`the compaction worker stopped with exit code ${code}`)));
     this.worker = { thread, port: port1 };
+    // The worker checkpoints instead of the writer (a lost worker gives it back, `onWorkerLost`).
+    this.db.pragma('wal_autocheckpoint = 0');
     return this.worker;
   }
 
@@ -223,15 +286,25 @@ export class SqliteCompactor {
     if (this.worker?.thread !== thread) return;
     this.worker.port.close();
     this.worker = null;
+    this.workerHolds = 0;
+    // Nobody checkpoints for the writer any more: SQLite's default again, until a next worker takes over.
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+    this.sinceCheckpoint = 0;
     this.fail(new Error(`${this.file}: background compaction failed: ${error.message}`, { cause: error }));
   }
 
   private onReply(reply: CompactReply): void {
+    if (reply.kind === 'checkpointed') {
+      this.sinceCheckpoint = 0;
+      this.finishCheckpoint = this.sinceRestart >= RESTART_PAGES;
+      return;
+    }
+    this.workerHolds = reply.kind === 'failed' ? 0 : reply.holds;
     const job = this.job;
     if (job === null || job.id !== reply.id || job.stage.kind !== 'replaying') return;
     if (reply.kind === 'failed') return this.fail(new Error(`${this.file}: background compaction failed: ${reply.message}`));
     if (reply.kind === 'superseded') return this.finish();
-    job.stage = { kind: 'parts', parts: reply.parts, next: 0 };
+    job.stage = { kind: 'parts', bytes: reply.bytes, next: 0, count: Math.ceil(reply.bytes.length / PART_BYTES) };
     this.scheduleTurns();
   }
 

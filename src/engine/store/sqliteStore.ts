@@ -81,7 +81,8 @@ export class SqliteStore implements Store {
   /** Held open, inside its exclusive transaction, until `close`. */
   private readonly writerLock: Database.Database;
   private readonly insertEntry: Database.Statement<[number, number, string, number | null]>;
-  private readonly appendTx: (entries: readonly JournalEntry[]) => void;
+  /** Returns about how many bytes it wrote. */
+  private readonly appendTx: (entries: readonly JournalEntry[]) => number;
   private readonly setHeartbeat: Database.Statement<[string]>;
   private readonly compactTx: (snapshot: EngineSnapshot, throughSeq: number) => void;
   private readonly compactor: SqliteCompactor;
@@ -126,19 +127,25 @@ export class SqliteStore implements Store {
     // A background compaction's next step rides in the same transaction (sqliteCompactor.ts).
     this.appendTx = this.db.transaction((entries: readonly JournalEntry[]) => {
       let seq = this.nextSeq;
-      for (const entry of entries) this.insertEntry.run(seq++, entry.at, JSON.stringify(entry.input), entry.delivered ?? null);
+      let bytes = 0;
+      for (const entry of entries) {
+        const input = JSON.stringify(entry.input);
+        bytes += input.length;
+        this.insertEntry.run(seq++, entry.at, input, entry.delivered ?? null);
+      }
       this.compactor.step(true);
+      return bytes;
     });
     this.setHeartbeat = this.db.prepare("INSERT INTO meta (key, value) VALUES ('heartbeat', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     const upsertSnapshot = this.db.prepare<[string, number]>(
       'INSERT INTO snapshot (id, body, through_seq, parts) VALUES (1, ?, ?, 0) ON CONFLICT (id) DO UPDATE SET body = excluded.body, through_seq = excluded.through_seq, parts = 0',
     );
     const dropParts = this.db.prepare('DELETE FROM snapshot_part');
-    // One transaction: a crash leaves either the old snapshot and its journal, or the new snapshot alone.
+    // One transaction: a crash leaves either the old snapshot and its journal, or the new snapshot (and maybe covered rows the worker replays next).
     this.compactTx = this.db.transaction((snapshot: EngineSnapshot, through: number) => {
       upsertSnapshot.run(JSON.stringify(snapshot), through);
       dropParts.run();
-      covered.trim(through);
+      covered.trim(this.compactor.trimmable(through));
     });
   }
 
@@ -153,8 +160,10 @@ export class SqliteStore implements Store {
 
   /** One transaction: one fsync for all of them. */
   appendBatch(entries: readonly JournalEntry[]): void {
-    this.appendTx(entries);
+    this.compactor.beforeAppend();
+    const bytes = this.appendTx(entries);
     this.nextSeq += entries.length;
+    this.compactor.appended(bytes);
   }
 
   /** One row of `meta`, overwritten: durable like an append. */
@@ -182,7 +191,12 @@ export class SqliteStore implements Store {
 
   close(): void {
     this.compactor.close();
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      // The WAL into the database and emptied: the worker's connection may outlive this one (it stops
+      // asynchronously), and SQLite leaves that to whichever connection closes last.
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.close();
+    }
     if (this.writerLock.open) this.writerLock.close(); // after the store: the next writer finds it closed
   }
 }
