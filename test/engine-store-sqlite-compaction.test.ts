@@ -240,6 +240,9 @@ describe('background compaction (the compiled engine and its worker)', () => {
     const clock = new compiled.engine.VirtualClock();
     const engine = compiled.engine.createEngine({ executor: noExecutor, clock, store }, { heartbeatMs: 0, compactEvery: Number.MAX_SAFE_INTEGER });
     workloadSetup(engine, NODES);
+    // A store's first compaction is synchronous (it learns the snapshot is large enough for the worker).
+    store.compact(engine.snapshot());
+    engine.upsertNode({ id: 'early', labels: {}, connected: true });
     const partsWritten = async () => {
       for (let turn = 0; standing(file).pending === 0; turn++) {
         if (turn > 20_000) throw new Error('no part was written');
@@ -252,7 +255,7 @@ describe('background compaction (the compiled engine and its worker)', () => {
     store.compact(engine.snapshot());
     expect(await running).toBeNull();
     // The row after what the worker holds stays (covered) for its next compaction to replay; the next open trims it too.
-    expect(standing(file)).toMatchObject({ through: NODES + 2, parted: false, pending: 0, old: 0, covered: 1 });
+    expect(standing(file)).toMatchObject({ through: NODES + 3, parted: false, pending: 0, old: 0, covered: 1 });
     const live = engine.snapshot();
     engine.dispose();
 
@@ -261,7 +264,7 @@ describe('background compaction (the compiled engine and its worker)', () => {
     await partsWritten();
     store.close();
     store = new compiled.store.SqliteStore(file);
-    expect(standing(file)).toMatchObject({ through: NODES + 2, parted: false, pending: 0, old: 0 });
+    expect(standing(file)).toMatchObject({ through: NODES + 3, parted: false, pending: 0, old: 0, covered: 0 });
     expect(store.load()).toEqual({ snapshot: live, journal: [{ at: 1, input: { type: 'node.remove', node: 'late' } }] });
     store.close();
   });
@@ -271,7 +274,7 @@ describe('background compaction (the compiled engine and its worker)', () => {
     const store = new compiled.store.SqliteStore(file);
     const clock = new compiled.engine.VirtualClock();
     const engine = compiled.engine.createEngine({ executor: noExecutor, clock, store }, { heartbeatMs: 0, compactEvery: 500 });
-    workloadSetup(engine, 1000);
+    workloadSetup(engine, 3000); // a snapshot large enough for the worker (BACKGROUND_FROM_CHARS)
     const raw = new Database(file, { readonly: true });
     const snapshot = raw.prepare<[], { through: number; parts: number }>('SELECT through_seq AS through, parts FROM snapshot WHERE id = 1');
     const rows = raw.prepare<[number], { n: number }>('SELECT count(*) AS n FROM journal WHERE seq > ?');
@@ -279,7 +282,7 @@ describe('background compaction (the compiled engine and its worker)', () => {
     const compactions: string[] = [];
     let last = 0;
     for (let step = 0; step < 4000; step++) {
-      workloadStep(engine, clock, 1000, step);
+      workloadStep(engine, clock, 3000, step);
       const { through, parts } = snapshot.get() ?? { through: 0, parts: 0 };
       longest = Math.max(longest, rows.get(through)!.n);
       if (through !== last) compactions.push(parts > 0 ? 'background' : 'synchronous');
@@ -291,8 +294,8 @@ describe('background compaction (the compiled engine and its worker)', () => {
     const switches = compactions.filter((kind) => kind === 'background').length;
     console.log(`synchronous loop: compactions ${compactions.join(', ')}; at most ${longest} journal rows after the snapshot`);
     expect(switches).toBeGreaterThan(0);
-    // Bounded: compactEvery before a compaction starts, four times that before a synchronous one overtakes it, and one step's few inputs.
-    expect(longest).toBeLessThanOrEqual(5 * 500 + 10);
+    // Bounded: compactEvery before a compaction starts, eight times that before a synchronous one overtakes it, and one step's few inputs.
+    expect(longest).toBeLessThanOrEqual(9 * 500 + 10);
   });
 
   it('§7a: a worker that fails (a damaged journal row) is reported on `error`, and the next write compacts synchronously; nothing is lost', async () => {
@@ -301,24 +304,25 @@ describe('background compaction (the compiled engine and its worker)', () => {
     const clock = new compiled.engine.VirtualClock();
     const errors: { source: string; event?: string; message: string }[] = [];
     const engine = compiled.engine.createEngine({ executor: noExecutor, clock, store }, { heartbeatMs: 0, compactEvery: 50, onError: (e) => errors.push(e) });
-    const nodes = Array.from({ length: 60 }, (_, i) => ({ id: `n-${i}`, labels: {}, connected: true }));
-    for (const node of nodes.slice(0, 49)) engine.upsertNode(node);
+    // Labels large enough that the snapshot goes to the worker (BACKGROUND_FROM_CHARS); the store's first compaction is synchronous.
+    const nodes = Array.from({ length: 110 }, (_, i) => ({ id: `n-${i}`, labels: { note: 'x'.repeat(3000) }, connected: true }));
+    for (const node of nodes.slice(0, 99)) engine.upsertNode(node); // compacted synchronously at the 50th
     // Damaged behind the writer's back, before the compaction that covers it reads it.
     const raw = new Database(file);
-    raw.prepare("UPDATE journal SET input = '{' WHERE seq = 49").run();
+    raw.prepare("UPDATE journal SET input = '{' WHERE seq = 99").run();
     raw.close();
-    engine.upsertNode(nodes[49]!); // the 50th input: a compaction in the background
+    engine.upsertNode(nodes[99]!); // the 100th input: a compaction in the background
     for (let turn = 0; errors.length === 0 && turn < 2000; turn++) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(errors).toMatchObject([{ source: 'store', event: 'compact', message: expect.stringContaining('journal entry 49 is not valid JSON') }]);
-    engine.upsertNode(nodes[50]!); // the next write: compacted synchronously, from the engine's own state
-    expect(standing(file)).toMatchObject({ through: 51, parted: false, covered: 0, pending: 0 });
+    expect(errors).toMatchObject([{ source: 'store', event: 'compact', message: expect.stringContaining('journal entry 99 is not valid JSON') }]);
+    engine.upsertNode(nodes[100]!); // the next write: compacted synchronously, from the engine's own state
+    expect(standing(file)).toMatchObject({ through: 101, parted: false, covered: 0, pending: 0 });
     const live = engine.nodes();
     engine.dispose();
     store.close();
     const again = new compiled.store.SqliteStore(file);
     const reopened = compiled.engine.openEngine({ executor: noExecutor, clock, store: again }, { heartbeatMs: 0 });
     expect(reopened.nodes()).toEqual(live);
-    expect(reopened.nodes()).toHaveLength(51);
+    expect(reopened.nodes()).toHaveLength(101);
     reopened.dispose();
     again.close();
   });

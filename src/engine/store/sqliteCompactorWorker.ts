@@ -106,10 +106,11 @@ port.on('message', (request: WorkerRequest) => {
       port.postMessage(reply);
       return;
     }
-    const deflated = snapshotBytes(JSON.stringify(held!.replay.snapshot()));
+    const json = JSON.stringify(held!.replay.snapshot());
+    const deflated = snapshotBytes(json);
     // Its own buffer, whole: transferred, not copied.
     const bytes = deflated.byteOffset === 0 && deflated.byteLength === deflated.buffer.byteLength ? deflated : new Uint8Array(deflated);
-    const reply: CompactReply = { id, kind: 'snapshot', bytes, holds: throughSeq };
+    const reply: CompactReply = { id, kind: 'snapshot', bytes, chars: json.length, holds: throughSeq };
     port.postMessage(reply, [bytes.buffer as ArrayBuffer]);
   } catch (error) {
     held = null; // half-replayed, maybe: never built on

@@ -84,7 +84,7 @@ export class SqliteStore implements Store {
   /** Returns about how many bytes it wrote. */
   private readonly appendTx: (entries: readonly JournalEntry[]) => number;
   private readonly setHeartbeat: Database.Statement<[string]>;
-  private readonly compactTx: (snapshot: EngineSnapshot, throughSeq: number) => void;
+  private readonly compactTx: (json: string, throughSeq: number) => void;
   private readonly compactor: SqliteCompactor;
   /**
    * The `seq` of the next journal entry: assigned here, so that it never goes
@@ -113,7 +113,8 @@ export class SqliteStore implements Store {
     }
     this.writerLock = lock;
     const archives = archiveState(this.db) !== undefined;
-    const throughSeq = this.db.prepare<[], { through_seq: number }>('SELECT through_seq FROM snapshot WHERE id = 1').get()?.through_seq ?? 0;
+    const stored = this.db.prepare<[], { through_seq: number; chars: number; parts: number }>('SELECT through_seq, length(body) AS chars, parts FROM snapshot WHERE id = 1').get();
+    const throughSeq = stored?.through_seq ?? 0;
     const lastRow = this.db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM journal').get()?.seq ?? 0;
     this.nextSeq = Math.max(throughSeq, lastRow) + 1;
     const covered = new CoveredRows(this.db, archives);
@@ -123,6 +124,8 @@ export class SqliteStore implements Store {
       covered.trim(throughSeq);
     })();
     this.compactor = new SqliteCompactor(this.db, file, throughSeq, archives);
+    // A snapshot in parts was large enough to be written in the background.
+    if (stored !== undefined) this.compactor.sized(stored.parts > 0 ? Number.MAX_SAFE_INTEGER : stored.chars);
     this.insertEntry = this.db.prepare('INSERT INTO journal (seq, at, input, delivered) VALUES (?, ?, ?, ?)');
     // A background compaction's next step rides in the same transaction (sqliteCompactor.ts).
     this.appendTx = this.db.transaction((entries: readonly JournalEntry[]) => {
@@ -142,8 +145,8 @@ export class SqliteStore implements Store {
     );
     const dropParts = this.db.prepare('DELETE FROM snapshot_part');
     // One transaction: a crash leaves either the old snapshot and its journal, or the new snapshot (and maybe covered rows the worker replays next).
-    this.compactTx = this.db.transaction((snapshot: EngineSnapshot, through: number) => {
-      upsertSnapshot.run(JSON.stringify(snapshot), through);
+    this.compactTx = this.db.transaction((json: string, through: number) => {
+      upsertSnapshot.run(json, through);
       dropParts.run();
       covered.trim(this.compactor.trimmable(through));
     });
@@ -174,16 +177,20 @@ export class SqliteStore implements Store {
   /** The snapshot covers every entry appended so far; a background compaction under way is superseded. */
   compact(snapshot: EngineSnapshot): void {
     const through = this.nextSeq - 1;
-    this.compactTx(snapshot, through);
+    const json = JSON.stringify(snapshot);
+    this.compactTx(json, through);
     this.compactor.compacted(through);
+    this.compactor.sized(json.length);
   }
 
   /**
    * Compacts every entry appended so far on a worker thread, which replays
-   * this file's snapshot and journal with `replay` (the engine's options);
-   * this thread only writes the result, a short transaction at a time (see
-   * sqliteCompactor.ts), then calls `settled`. False when one is under way
-   * or the compiled worker is not there (the sources run by a TypeScript loader).
+   * this file's journal with `replay` (the engine's options); this thread
+   * only writes the result, a short transaction at a time (see
+   * sqliteCompactor.ts), then calls `settled`. False when one is under way,
+   * when the last snapshot was small (under `BACKGROUND_FROM_CHARS`: compacting
+   * it here costs less than the worker's lag) or the compiled worker is not
+   * there (the sources run by a TypeScript loader).
    */
   compactInBackground(replay: ReplayOptions, settled: (error: Error | null) => void): boolean {
     return this.compactor.start(this.nextSeq - 1, replay, settled);
