@@ -65,6 +65,8 @@ describe('crash torture: SIGKILL at random moments, real clock, SqliteStore', ()
       expect(figures.kills).toBe(KILLS);
       expect(figures.outagesLongerThanEveryDeadline).toBeGreaterThanOrEqual(1);
       expect(figures.byState.completed).toBeGreaterThanOrEqual(3);
+      // Compactions on the store's worker, so that kills land during them too.
+      expect(figures.backgroundCompactions).toBeGreaterThan(0);
     },
     // Bounded: about half a minute; long: about two seconds a kill.
     60_000 + KILLS * 15_000,

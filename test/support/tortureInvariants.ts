@@ -278,6 +278,7 @@ export function tortureFigures(run: TortureRun) {
     eventsDeliveredAgain: [...seqIncarnations.values()].filter((s) => s.size > 1).length,
     startsDeliveredAgain: [...startIncarnations.values()].filter((s) => s.size > 1).length,
     repeatedStartsAnswered: run.repeatedStarts,
+    backgroundCompactions: run.incarnations.reduce((sum, i) => sum + i.records.filter((r) => r.k === 'compacting').length, 0),
     seconds: Math.round(run.durationMs / 100) / 10,
   };
 }

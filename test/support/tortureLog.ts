@@ -45,6 +45,7 @@ export type LogRecord =
   | StopRecord
   | EventRecord
   | { k: 'opening'; pid: number; at: number }
+  | { k: 'compacting'; at: number }
   | { k: 'ready'; at: number; quarantined: number }
   | { k: 'submitted'; job: string; version: number; unchanged: boolean; deployment: string | null; rejected: { state: string } | null; at: number }
   | { k: 'promoted'; job: string; at: number }
