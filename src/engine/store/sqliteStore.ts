@@ -22,13 +22,14 @@
  *
  * Compaction: `compact(snapshot)` writes the engine's snapshot and drops the
  * journal in one transaction (a 10k-node snapshot: tens of ms). The engine
- * instead asks for `compactInBackground` when it can: a worker thread
- * replays the file's own snapshot and journal to compute the snapshot, and
- * this thread writes it in parts, a short step inside each append's
- * transaction (or on its own at a turn without appends), then switches
- * over and trims the covered rows (sqliteCompactor.ts). Either way a crash at
- * any moment leaves a file that loads exactly (sqliteFile.ts says how the
- * tables hold a snapshot and what it covers). `close` stops the worker; a
+ * instead asks for `compactInBackground` when it can: once a snapshot was
+ * large, a worker thread that keeps the state replayed from the file's
+ * journal computes the snapshot, and this thread writes it in parts, a short
+ * step inside each append's transaction (or on its own at a turn without
+ * appends), then switches over and trims the covered rows; the worker also
+ * does the WAL checkpoints (sqliteCompactor.ts). Either way a crash at any
+ * moment leaves a file that loads exactly (sqliteFile.ts says how the tables
+ * hold a snapshot and what it covers). `close` stops the worker; a
  * compaction it cut short leaves nothing the next open does not clean.
  */
 import Database from 'better-sqlite3';
