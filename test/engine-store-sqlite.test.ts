@@ -52,6 +52,15 @@ describe('SqliteStore (ports.ts Store): journal and snapshot', () => {
     expect(open().load()).toEqual({ snapshot: null, journal: [] });
   });
 
+  it('a batch comes back in order whatever its length (rows go in several to a statement, the rest one at a time), then single appends after it', () => {
+    const store = open(join(dir, 'batches.db'));
+    const entries = Array.from({ length: 123 }, (_, i) => ({ ...health(i), ...(i % 2 === 0 ? { delivered: i } : {}) }));
+    store.appendBatch(entries.slice(0, 100));
+    store.appendBatch(entries.slice(100, 122));
+    store.append(entries[122]!);
+    expect(store.load()).toEqual({ snapshot: null, journal: entries });
+  });
+
   it('entries come back in append order, equal to what was appended', () => {
     const store = open();
     const entries = [health(1), health(2), { at: 5, input: { type: 'command', command: { type: 'promote', job: 'default/web' } } } satisfies JournalEntry, health(3)];
