@@ -37,29 +37,41 @@ const SMALL_REST_PAGES = 64;
 /** The state replayed through `seq`, with the options it was replayed with. */
 let held: { replay: JournalReplay; seq: number; options: string } | null = null;
 
-/** Brings the held state to `throughSeq`; false when the store's snapshot already covers it. */
-function catchUp(throughSeq: number, replay: ReplayOptions): boolean {
+/** Entries replayed between two turns of this thread's event loop: a checkpoint asked meanwhile waits ~10 ms at most. */
+const REPLAY_CHUNK = 2000;
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Brings the held state to `throughSeq` (to the stored snapshot, without
+ * any row after it: `undefined`); false when the store's snapshot already
+ * covers it. Yields between chunks, so that checkpoints go on while it replays.
+ */
+async function catchUp(throughSeq: number | undefined, replay: ReplayOptions): Promise<boolean> {
   const options = JSON.stringify(replay);
   // One read transaction: the rows and what the snapshot covers agree.
   const read = db.transaction(() => {
     const through = storedThrough.get()?.through_seq ?? 0;
-    if (through >= throughSeq) return { kind: 'superseded' as const };
+    if (throughSeq !== undefined && through >= throughSeq) return { kind: 'superseded' as const };
     // The rows after what is held are there even when a synchronous compaction went past it (it leaves them, `SqliteCompactor.trimmable`).
-    if (held !== null && held.options === options && held.seq <= throughSeq) {
+    if (throughSeq !== undefined && held !== null && held.options === options && held.seq <= throughSeq) {
       const { n, entries } = entriesAfter.get(held.seq, throughSeq)!;
       // The seq has no gaps: a row missing means it was trimmed, so start again from the stored snapshot.
-      if (n === throughSeq - held.seq) return { kind: 'rows' as const, entries: entries ?? '[]', from: held.seq };
+      if (n === throughSeq - held.seq) return { kind: 'rows' as const, entries: entries ?? '[]', from: held.seq, to: throughSeq };
     }
-    return { kind: 'stored' as const, stored: readStored(db, file, throughSeq) };
+    const stored = readStored(db, file, throughSeq ?? 0);
+    return { kind: 'stored' as const, stored, to: stored.throughSeq + stored.journal.length };
   });
   const got = read();
   if (got.kind === 'superseded') return false;
-  if (got.kind === 'rows') {
-    held!.replay.replay(entriesOf(got.entries, got.from, throughSeq));
-    held!.seq = throughSeq;
-  } else {
-    held = { replay: Engine.replaying(got.stored, replay), seq: throughSeq, options };
+  const before = held;
+  held = null; // until replayed whole: never built on half-way
+  const state = got.kind === 'rows' ? before!.replay : Engine.replaying({ snapshot: got.stored.snapshot, journal: [] }, replay);
+  const entries = got.kind === 'rows' ? entriesOf(got.entries, got.from, got.to) : got.stored.journal;
+  for (let from = 0; from < entries.length; from += REPLAY_CHUNK) {
+    if (from > 0) await turn();
+    state.replay(entries.slice(from, from + REPLAY_CHUNK));
   }
+  held = { replay: state, seq: got.to, options };
   return true;
 }
 
@@ -88,6 +100,42 @@ function checkpoint(): void {
   }
 }
 
+/** The snapshot of the journal through `throughSeq`, deflated, or why not. */
+async function compact(id: number, throughSeq: number, replay: ReplayOptions): Promise<void> {
+  try {
+    if (!(await catchUp(throughSeq, replay))) {
+      const reply: CompactReply = { id, kind: 'superseded', holds: held?.seq ?? 0 };
+      port.postMessage(reply);
+      return;
+    }
+    await turn();
+    const json = JSON.stringify(held!.replay.snapshot());
+    await turn();
+    const deflated = snapshotBytes(json);
+    // Its own buffer, whole: transferred, not copied.
+    const bytes = deflated.byteOffset === 0 && deflated.byteLength === deflated.buffer.byteLength ? deflated : new Uint8Array(deflated);
+    const reply: CompactReply = { id, kind: 'snapshot', bytes, chars: json.length, holds: throughSeq };
+    port.postMessage(reply, [bytes.buffer as ArrayBuffer]);
+  } catch (error) {
+    held = null; // half-replayed, maybe: never built on
+    const reply: CompactReply = { id, kind: 'failed', message: (error as Error).message };
+    port.postMessage(reply);
+  }
+}
+
+/** Loads the stored snapshot now, so that the first compaction asked replays only the rows after it. */
+async function prime(replay: ReplayOptions): Promise<void> {
+  try {
+    await catchUp(undefined, replay);
+  } catch {
+    held = null; // the next compaction reads the file again, and reports what fails
+  }
+  const reply: CompactReply = { kind: 'primed', holds: held?.seq ?? 0 };
+  port.postMessage(reply);
+}
+
+/** Compactions and primes one after the other (they share `held`); checkpoints at once, between their chunks. */
+let work = Promise.resolve();
 port.on('message', (request: WorkerRequest) => {
   if (request.kind === 'checkpoint') {
     try {
@@ -99,22 +147,5 @@ port.on('message', (request: WorkerRequest) => {
     port.postMessage(reply);
     return;
   }
-  const { id, throughSeq, replay } = request;
-  try {
-    if (!catchUp(throughSeq, replay)) {
-      const reply: CompactReply = { id, kind: 'superseded', holds: held?.seq ?? 0 };
-      port.postMessage(reply);
-      return;
-    }
-    const json = JSON.stringify(held!.replay.snapshot());
-    const deflated = snapshotBytes(json);
-    // Its own buffer, whole: transferred, not copied.
-    const bytes = deflated.byteOffset === 0 && deflated.byteLength === deflated.buffer.byteLength ? deflated : new Uint8Array(deflated);
-    const reply: CompactReply = { id, kind: 'snapshot', bytes, chars: json.length, holds: throughSeq };
-    port.postMessage(reply, [bytes.buffer as ArrayBuffer]);
-  } catch (error) {
-    held = null; // half-replayed, maybe: never built on
-    const reply: CompactReply = { id, kind: 'failed', message: (error as Error).message };
-    port.postMessage(reply);
-  }
+  work = work.then(() => (request.kind === 'prime' ? prime(request.replay) : compact(request.id, request.throughSeq, request.replay)));
 });

@@ -95,6 +95,8 @@ export class SqliteStore implements Store {
    * back below what a snapshot covers, however far the covered rows were trimmed.
    */
   private nextSeq: number;
+  /** The engine's options, as its last request to compact in the background gave them (the worker's replay needs them). */
+  private replay: ReplayOptions | undefined;
 
   /** Opens `file`, creating it (and its tables) when it does not exist. Throws `StoreFileError`. */
   constructor(
@@ -198,7 +200,7 @@ export class SqliteStore implements Store {
     const json = JSON.stringify(snapshot);
     this.compactTx(json, through);
     this.compactor.compacted(through);
-    this.compactor.sized(json.length);
+    this.compactor.sized(json.length, this.replay);
   }
 
   /**
@@ -211,6 +213,7 @@ export class SqliteStore implements Store {
    * there (the sources run by a TypeScript loader).
    */
   compactInBackground(replay: ReplayOptions, settled: (error: Error | null) => void): boolean {
+    this.replay = replay;
     return this.compactor.start(this.nextSeq - 1, replay, settled);
   }
 
