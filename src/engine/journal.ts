@@ -43,7 +43,7 @@ export interface JournalHooks {
  * further inputs is overtaken by a synchronous one: the journal stays bounded
  * however slow the worker is.
  */
-const OVERTAKEN_AFTER = 8;
+const OVERTAKEN_AFTER = 16;
 
 /** Most entries in one write: a larger turn is split, so one commit stays bounded. */
 const MAX_BATCH = 5000;

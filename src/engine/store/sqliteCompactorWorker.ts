@@ -37,6 +37,14 @@ const SMALL_REST_PAGES = 64;
 /** The state replayed through `seq`, with the options it was replayed with. */
 let held: { replay: JournalReplay; seq: number; options: string } | null = null;
 
+/**
+ * Rows a synchronous compaction may have gone past what is held before the
+ * stored snapshot is read instead of replaying them: reading, parsing and
+ * replaying that many health reports takes about what loading a 10k-node
+ * snapshot does (~100 ms on the dev VM).
+ */
+const RELOAD_PAST_ROWS = 20_000;
+
 /** Entries replayed between two turns of this thread's event loop: a checkpoint asked meanwhile waits ~10 ms at most. */
 const REPLAY_CHUNK = 2000;
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -52,8 +60,9 @@ async function catchUp(throughSeq: number | undefined, replay: ReplayOptions): P
   const read = db.transaction(() => {
     const through = storedThrough.get()?.through_seq ?? 0;
     if (throughSeq !== undefined && through >= throughSeq) return { kind: 'superseded' as const };
-    // The rows after what is held are there even when a synchronous compaction went past it (it leaves them, `SqliteCompactor.trimmable`).
-    if (throughSeq !== undefined && held !== null && held.options === options && held.seq <= throughSeq) {
+    // The rows after what is held are there even when a synchronous compaction went past it (it leaves them,
+    // `SqliteCompactor.trimmable`); when it went far past, its snapshot is the shorter way.
+    if (throughSeq !== undefined && held !== null && held.options === options && held.seq <= throughSeq && through - held.seq < RELOAD_PAST_ROWS) {
       const { n, entries } = entriesAfter.get(held.seq, throughSeq)!;
       // The seq has no gaps: a row missing means it was trimmed, so start again from the stored snapshot.
       if (n === throughSeq - held.seq) return { kind: 'rows' as const, entries: entries ?? '[]', from: held.seq, to: throughSeq };
