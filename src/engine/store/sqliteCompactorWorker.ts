@@ -1,14 +1,18 @@
 /**
  * The SQLite compactor's worker thread (see sqliteCompactor.ts). It keeps
  * the state it replayed (`Engine.replaying`) between compactions, so each
- * request reads and replays only the journal rows after the `seq` it holds,
- * never the stored snapshot again; it reads the stored snapshot only the
- * first time (or if the rows it needs are gone: a synchronous compaction
- * leaves them, but another process may have opened the file meanwhile). Its connection (WAL lets it read while the
- * engine's connection writes) writes nothing but checkpoints: the writer
- * leaves those to it, so that no append copies the WAL into the database.
- * The snapshot goes back deflated, in a transferred buffer (no copy).
+ * request reads and replays only the journal rows after the `seq` it holds.
+ * It reads the stored snapshot only to start (`prime`, once a large snapshot
+ * was written, or its first request), when the rows it needs are gone, or
+ * when a synchronous compaction went far past it. Replays go in chunks, so
+ * that a checkpoint asked meanwhile waits little. Its connection (WAL lets it
+ * read while the engine's connection writes) writes nothing but checkpoints:
+ * the writer leaves those to it, so that no append copies the WAL into the
+ * database. The snapshot goes back deflated, in a transferred buffer. It
+ * runs at a lower priority than the engine's thread (where the OS allows).
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import Database from 'better-sqlite3';
 import { workerData } from 'node:worker_threads';
 import { Engine, type JournalReplay } from '../engine.js';
@@ -16,6 +20,20 @@ import type { JournalEntry, ReplayOptions } from '../ports.js';
 import type { CompactorSetup, CompactReply, WorkerRequest } from './sqliteCompactor.js';
 import { BUSY_TIMEOUT_MS, entryOf, readStored, snapshotBytes, type EntryRow } from './sqliteFile.js';
 
+/** The worker's nice value: background work, so the engine's thread (nice 0) gets the CPU when they compete for it. */
+const WORKER_NICE = 10;
+
+/** On Linux a thread has its own nice value, set through its thread id (`os.setPriority` takes one); elsewhere nothing changes. */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, WORKER_NICE);
+  } catch {
+    // Not Linux (no /proc/thread-self), or refused: the thread keeps the process's priority.
+  }
+}
+
+lowerPriority();
 const { file, port } = workerData as CompactorSetup;
 const db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
 const storedThrough = db.prepare<[], { through_seq: number }>('SELECT through_seq FROM snapshot WHERE id = 1');

@@ -220,12 +220,29 @@ export class SqliteStore implements Store {
   close(): void {
     this.compactor.close();
     if (this.db.open) {
-      // The WAL into the database and emptied: the worker's connection may outlive this one (it stops
-      // asynchronously), and SQLite leaves that to whichever connection closes last.
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      emptyWal(this.db);
       this.db.close();
     }
     if (this.writerLock.open) this.writerLock.close(); // after the store: the next writer finds it closed
+  }
+}
+
+/** Attempts at emptying the WAL on close, `CLOSE_RETRY_MS` apart: a checkpoint of the worker's (~10-30 ms) makes one busy. */
+const CLOSE_ATTEMPTS = 20;
+const CLOSE_RETRY_MS = 10;
+
+/**
+ * The WAL into the database and emptied. SQLite leaves that to whichever
+ * connection closes last, and the worker's may outlive this one (a worker
+ * stops asynchronously); a checkpoint it is running makes this one busy at
+ * once (no busy handler for that), so it is tried again, briefly.
+ */
+function emptyWal(db: Database.Database): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1; attempt <= CLOSE_ATTEMPTS; attempt++) {
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (result?.busy === 0) return;
+    Atomics.wait(pause, 0, 0, CLOSE_RETRY_MS);
   }
 }
 
