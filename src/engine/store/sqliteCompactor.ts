@@ -116,6 +116,8 @@ export class SqliteCompactor {
   private snapshotChars = 0;
   /** Where the worker's replayed state stands (0: none, or not known). */
   private workerHolds = 0;
+  /** The worker was asked to load the stored snapshot and has not said it did. */
+  private priming = false;
   private readonly advanceTx: (job: Job) => void;
   private readonly insertPart: Database.Statement<[number, number, Buffer]>;
   private readonly switchTo: Database.Statement<[number, number]>;
@@ -223,7 +225,8 @@ export class SqliteCompactor {
    */
   sized(chars: number, replay?: ReplayOptions): void {
     this.snapshotChars = chars;
-    if (replay === undefined || chars < BACKGROUND_FROM_CHARS || this.workerHolds > 0 || this.closed || !SqliteCompactor.available) return;
+    if (replay === undefined || chars < BACKGROUND_FROM_CHARS || this.workerHolds > 0 || this.priming || this.closed || !SqliteCompactor.available) return;
+    this.priming = true;
     const request: WorkerRequest = { kind: 'prime', replay };
     this.workerOf().port.postMessage(request);
   }
@@ -315,6 +318,7 @@ export class SqliteCompactor {
     this.worker.port.close();
     this.worker = null;
     this.workerHolds = 0;
+    this.priming = false;
     // Nobody checkpoints for the writer any more: SQLite's default again, until a next worker takes over.
     if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
     this.sinceCheckpoint = 0;
@@ -328,7 +332,10 @@ export class SqliteCompactor {
       return;
     }
     this.workerHolds = reply.kind === 'failed' ? 0 : reply.holds;
-    if (reply.kind === 'primed') return;
+    if (reply.kind === 'primed') {
+      this.priming = false;
+      return;
+    }
     const job = this.job;
     if (job === null || job.id !== reply.id || job.stage.kind !== 'replaying') return;
     if (reply.kind === 'failed') return this.fail(new Error(`${this.file}: background compaction failed: ${reply.message}`));

@@ -102,13 +102,15 @@ async function catchUp(throughSeq: number | undefined, replay: ReplayOptions): P
   return true;
 }
 
-/** The rows' `[at, input, delivered]` triples as entries; a damaged row is named by reading them one at a time (entryOf throws for it). */
+/** The rows' `[at, input, delivered]` triples as entries. */
 function entriesOf(json: string, from: number, through: number): JournalEntry[] {
   let triples: [number, JournalEntry['input'], number | null][];
   try {
     triples = JSON.parse(json) as typeof triples;
   } catch {
-    return rowsAfter.all(from, through).map((row) => entryOf(file, row));
+    // A damaged row: read one at a time, `entryOf` names it (it throws). None is: the rows changed since, nothing is built on them.
+    for (const row of rowsAfter.all(from, through)) entryOf(file, row);
+    throw new Error(`journal rows ${from + 1}-${through} changed while they were read`);
   }
   return triples.map(([at, input, delivered]) => (delivered === null ? { at, input } : { at, input, delivered }));
 }
