@@ -7,6 +7,7 @@
  * into a failed one: a healthy node is stable within a second of engine time,
  * its deadline is several times that.
  */
+import { BACKGROUND_FROM_CHARS } from '../../src/engine/store/sqliteCompactor.js';
 import type { FleetNode } from '../../src/selector/types.js';
 import type { JobSpec } from '../../src/spec/types.js';
 import { seedKey, uniform } from '../../src/sim/prng.js';
@@ -90,10 +91,17 @@ export class Draws {
   }
 }
 
+/**
+ * Each node carries a `site` label long enough that the fleet alone makes a
+ * snapshot past `BACKGROUND_FROM_CHARS`: every run's compactions after the
+ * first go to the store's worker, whatever the seed (with short labels a
+ * seed's snapshots could all stay below it, and no kill landed in one).
+ */
 export function fleetOf(count: number): FleetNode[] {
+  const site = 's'.repeat(Math.ceil(BACKGROUND_FROM_CHARS / Math.max(1, count)) + 16);
   return Array.from({ length: count }, (_, i) => ({
     id: `edge-${String(i + 1).padStart(3, '0')}`,
-    labels: { role: i % 2 === 0 ? 'web' : 'cache', tier: 'edge' },
+    labels: { role: i % 2 === 0 ? 'web' : 'cache', tier: 'edge', site },
     connected: true,
   }));
 }
