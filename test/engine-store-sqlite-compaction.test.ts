@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore, openEngine, VirtualClock, createEngine } from '../src/engine/index.js';
 import type { EngineSnapshot, JournalEntry } from '../src/engine/index.js';
 import { snapshotBytes } from '../src/engine/store/sqliteFile.js';
-import { SqliteStore, SqliteStoreReader } from '../src/engine/store/sqliteStore.js';
+import { SQLITE_SCHEMA_VERSION, SqliteStore, SqliteStoreReader } from '../src/engine/store/sqliteStore.js';
 import { compileEngine } from './support/compiledEngine.js';
 import { workloadSetup, workloadStep } from './support/compactionWorkload.js';
 
@@ -70,7 +70,7 @@ describe('SqliteStore schema 2: the snapshot says which journal rows it covers',
     store.close();
   });
 
-  it('§7a: a schema-1 file (snapshot in `body`, journal numbered from 1 after it) reads the same, and its writer brings it to schema 2', () => {
+  it('§7a: a schema-1 file (snapshot in `body`, journal numbered from 1 after it) reads the same, and its writer brings it to the current schema', () => {
     const file = join(dir, 'schema1.db');
     const old = new Database(file);
     old.pragma('journal_mode = WAL');
@@ -90,9 +90,37 @@ describe('SqliteStore schema 2: the snapshot says which journal rows it covers',
     expect(store.load()).toEqual(expected);
     store.append(entry(3));
     const raw = new Database(file, { readonly: true });
-    expect(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+    expect(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe(String(SQLITE_SCHEMA_VERSION));
     expect(raw.prepare('SELECT seq FROM journal ORDER BY seq').pluck().all()).toEqual([1, 2, 3]);
     raw.close();
+    store.close();
+  });
+
+  it('§7a: a run of entries with the same time and delivered count is one row (its inputs one array, `seq` the last one\'s) and reads back as the same entries, for the writer, an observer and the archive', () => {
+    const file = join(dir, 'runs.db');
+    const store = new SqliteStore(file, { archive: true });
+    const at = (n: number, time: number, delivered?: number): JournalEntry => ({ at: time, input: { type: 'node.remove', node: `n-${n}` }, ...(delivered === undefined ? {} : { delivered }) });
+    const first = [at(1, 5, 2), at(2, 5, 2), at(3, 5, 2), at(4, 5, 3), at(5, 6, 3)];
+    const second = [at(6, 7), at(7, 7), at(8, 7, 0)];
+    store.appendBatch(first);
+    store.appendBatch(second);
+    const raw = new Database(file, { readonly: true });
+    expect(raw.prepare('SELECT seq, batch FROM journal ORDER BY seq').all()).toEqual([
+      { seq: 3, batch: 3 },
+      { seq: 4, batch: null },
+      { seq: 5, batch: null },
+      { seq: 7, batch: 2 },
+      { seq: 8, batch: null },
+    ]);
+    raw.close();
+    const journal = [...first, ...second];
+    expect(store.load().journal).toEqual(journal);
+    const observer = new SqliteStoreReader(file);
+    expect(observer.load()!.journal).toEqual(journal);
+    store.compact(snapshotOf(8));
+    store.append(at(9, 8, 1));
+    expect(observer.history()!.journal).toEqual([...journal, at(9, 8, 1)]);
+    observer.close();
     store.close();
   });
 

@@ -366,7 +366,7 @@ export class CoveredRows {
   constructor(db: Database.Database, archives: boolean) {
     this.oldest = db.prepare('SELECT min(seq) AS seq FROM journal');
     const newest = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM journal');
-    const archive = archives ? db.prepare<[number]>('INSERT INTO journal_archive (at, input, delivered) SELECT at, input, delivered FROM journal WHERE seq <= ? ORDER BY seq') : null;
+    const archive = archives ? db.prepare<[number]>('INSERT INTO journal_archive (at, input, delivered, batch) SELECT at, input, delivered, batch FROM journal WHERE seq <= ? ORDER BY seq') : null;
     const drop = db.prepare<[number]>('DELETE FROM journal WHERE seq <= ?');
     // Without a WHERE, SQLite frees the table's pages whole instead of rewriting each as its rows go.
     const dropAll = db.prepare('DELETE FROM journal');

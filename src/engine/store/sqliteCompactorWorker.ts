@@ -18,7 +18,7 @@ import { workerData } from 'node:worker_threads';
 import { Engine, type JournalReplay } from '../engine.js';
 import type { JournalEntry, ReplayOptions } from '../ports.js';
 import type { CompactorSetup, CompactReply, WorkerRequest } from './sqliteCompactor.js';
-import { BUSY_TIMEOUT_MS, entryOf, readStored, snapshotBytes, type EntryRow } from './sqliteFile.js';
+import { BUSY_TIMEOUT_MS, entriesOf, readStored, snapshotBytes, type EntryRow } from './sqliteFile.js';
 
 /** The worker's nice value: background work, so the engine's thread (nice 0) gets the CPU when they compete for it. */
 const WORKER_NICE = 10;
@@ -37,15 +37,15 @@ lowerPriority();
 const { file, port } = workerData as CompactorSetup;
 const db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
 const storedThrough = db.prepare<[], { through_seq: number }>('SELECT through_seq FROM snapshot WHERE id = 1');
-const rowsAfter = db.prepare<[number, number], EntryRow>('SELECT seq, at, input, delivered FROM journal WHERE seq > ? AND seq <= ? ORDER BY seq');
+const rowsAfter = db.prepare<[number, number], EntryRow>('SELECT seq, at, input, delivered, batch FROM journal WHERE seq > ? AND seq <= ? ORDER BY seq');
 /**
- * The same rows as one JSON array of `[at, input, delivered]`, built by
+ * The same rows as one JSON array of `[at, input, delivered, batch]` (and the entries they hold), built by
  * SQLite and parsed once: a third of the time of a row object and a parse
  * each (the worker's largest cost after the snapshot itself).
  */
 const entriesAfter = db
   .prepare<[number, number], { n: number; entries: string | null }>(
-    "SELECT count(*) AS n, '[' || group_concat('[' || at || ',' || input || ',' || ifnull(delivered, 'null') || ']', ',' ORDER BY seq) || ']' AS entries FROM journal WHERE seq > ? AND seq <= ?",
+    "SELECT ifnull(sum(ifnull(batch, 1)), 0) AS n, '[' || group_concat('[' || at || ',' || input || ',' || ifnull(delivered, 'null') || ',' || ifnull(batch, 'null') || ']', ',' ORDER BY seq) || ']' AS entries FROM journal WHERE seq > ? AND seq <= ?",
   );
 
 const MAX_CHECKPOINT_PASSES = 4;
@@ -93,7 +93,7 @@ async function catchUp(throughSeq: number | undefined, replay: ReplayOptions): P
   const before = held;
   held = null; // until replayed whole: never built on half-way
   const state = got.kind === 'rows' ? before!.replay : Engine.replaying({ snapshot: got.stored.snapshot, journal: [] }, replay);
-  const entries = got.kind === 'rows' ? entriesOf(got.entries, got.from, got.to) : got.stored.journal;
+  const entries = got.kind === 'rows' ? entriesOfRows(got.entries, got.from, got.to) : got.stored.journal;
   for (let from = 0; from < entries.length; from += REPLAY_CHUNK) {
     if (from > 0) await turn();
     state.replay(entries.slice(from, from + REPLAY_CHUNK));
@@ -102,17 +102,21 @@ async function catchUp(throughSeq: number | undefined, replay: ReplayOptions): P
   return true;
 }
 
-/** The rows' `[at, input, delivered]` triples as entries. */
-function entriesOf(json: string, from: number, through: number): JournalEntry[] {
-  let triples: [number, JournalEntry['input'], number | null][];
+/** The rows' `[at, input, delivered, batch]` as entries (a row of a run holds its inputs' array). */
+function entriesOfRows(json: string, from: number, through: number): JournalEntry[] {
+  let rows: [number, unknown, number | null, number | null][];
   try {
-    triples = JSON.parse(json) as typeof triples;
+    rows = JSON.parse(json) as typeof rows;
   } catch {
-    // A damaged row: read one at a time, `entryOf` names it (it throws). None is: the rows changed since, nothing is built on them.
-    for (const row of rowsAfter.all(from, through)) entryOf(file, row);
+    // A damaged row: read one at a time, `entriesOf` names it (it throws). None is: the rows changed since, nothing is built on them.
+    for (const row of rowsAfter.all(from, through)) entriesOf(file, row);
     throw new Error(`journal rows ${from + 1}-${through} changed while they were read`);
   }
-  return triples.map(([at, input, delivered]) => (delivered === null ? { at, input } : { at, input, delivered }));
+  const entries: JournalEntry[] = [];
+  for (const [at, input, delivered, batch] of rows) {
+    for (const one of (batch === null ? [input] : input) as JournalEntry['input'][]) entries.push(delivered === null ? { at, input: one } : { at, input: one, delivered });
+  }
+  return entries;
 }
 
 /**

@@ -14,6 +14,13 @@
  * other `through_seq` are leftovers of a compaction that never finished,
  * ignored and cleaned up). Deflated, a 10k-node snapshot of 2.7 MB is ~0.2
  * MB: one part, and little for the engine's thread to write.
+ *
+ * A journal row holds one entry (`batch` NULL: `input` is its input) or a
+ * run of `batch` consecutive entries with the same `at` and `delivered` (a
+ * batch call's inputs, a group commit's): `input` is then the JSON array of
+ * their inputs, and `seq` is the last one's, so the rows' `seq` still count
+ * entries, without gaps. One string and one row for a batch of 1,000, not
+ * 1,000 of each (`SqliteStore.appendBatch`).
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import Database from 'better-sqlite3';
@@ -26,8 +33,10 @@ const APPLICATION = 'fleet-rollout';
  * Bump when the tables change; an older build refuses a newer file. 2: the
  * snapshot says through which `seq` it covers the journal and may come in
  * parts; a schema-1 build would replay covered rows, so it must refuse.
+ * 3: a journal row may hold a run of entries (`batch`); a schema-2 build
+ * would read the run as one input it cannot apply.
  */
-export const SQLITE_SCHEMA_VERSION = 2;
+export const SQLITE_SCHEMA_VERSION = 3;
 /** Bytes a WAL file is cut back to when it starts over: a few checkpoints' worth, so the usual one is reused, not regrown. */
 const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
 // How long to wait for a lock held by another process (e.g. one still shutting down).
@@ -47,13 +56,13 @@ export class StoreFileError extends Error {
 const SCHEMA = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL, through_seq INTEGER NOT NULL DEFAULT 0, parts INTEGER NOT NULL DEFAULT 0);
-  CREATE TABLE journal (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, input TEXT NOT NULL, delivered INTEGER);
+  CREATE TABLE journal (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, input TEXT NOT NULL, delivered INTEGER, batch INTEGER);
 `;
 // Large rows: a rowid table (the primary key becomes an index), not WITHOUT ROWID.
 const PARTS_SCHEMA = `CREATE TABLE IF NOT EXISTS snapshot_part (through_seq INTEGER NOT NULL, idx INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (through_seq, idx))`;
 
 /** Created by the first store opened with `archive`; `complete` says whether it holds every entry since the file was created. Its own numbering. */
-const ARCHIVE_SCHEMA = `CREATE TABLE IF NOT EXISTS journal_archive (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, input TEXT NOT NULL, delivered INTEGER)`;
+const ARCHIVE_SCHEMA = `CREATE TABLE IF NOT EXISTS journal_archive (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, input TEXT NOT NULL, delivered INTEGER, batch INTEGER)`;
 
 export interface StoredState {
   snapshot: EngineSnapshot | null;
@@ -69,14 +78,18 @@ export interface EntryRow {
   at: number;
   input: string;
   delivered: number | null;
+  /** NULL: one entry; otherwise `input` holds this many. */
+  batch: number | null;
 }
 
-export function entryOf(file: string, row: EntryRow): JournalEntry {
-  return {
-    at: row.at,
-    input: parseJson(file, row.input, `journal entry ${row.seq}`) as JournalEntry['input'],
-    ...(row.delivered === null ? {} : { delivered: row.delivered }),
-  };
+/** The row's entries, pushed onto `into`. */
+export function entriesOf(file: string, row: EntryRow, into: JournalEntry[] = []): JournalEntry[] {
+  const what = row.batch === null ? `journal entry ${row.seq}` : `journal entries ${row.seq - row.batch + 1}-${row.seq}`;
+  const parsed = parseJson(file, row.input, what);
+  const inputs = row.batch === null ? [parsed] : parsed;
+  if (!Array.isArray(inputs) || inputs.length !== (row.batch ?? 1)) throw new StoreFileError(file, `${what}: not ${row.batch} inputs; the file is damaged`);
+  for (const input of inputs as JournalEntry['input'][]) into.push(row.delivered === null ? { at: row.at, input } : { at: row.at, input, delivered: row.delivered });
+  return into;
 }
 
 function columnsOf(db: Database.Database, table: string): Set<string> {
@@ -102,7 +115,9 @@ export function readStored(db: Database.Database, file: string, upTo = Number.MA
     const throughSeq = row?.through_seq ?? 0;
     const parts = row === undefined || row.parts === 0 ? [] : db.prepare<[number], { body: Buffer }>('SELECT body FROM snapshot_part WHERE through_seq = ? ORDER BY idx').all(throughSeq);
     const rows = db
-      .prepare<[number, number], EntryRow>(`SELECT seq, at, input, ${journal.has('delivered') ? 'delivered' : 'NULL AS delivered'} FROM journal WHERE seq > ? AND seq <= ? ORDER BY seq`)
+      .prepare<[number, number], EntryRow>(
+        `SELECT seq, at, input, ${journal.has('delivered') ? 'delivered' : 'NULL AS delivered'}, ${journal.has('batch') ? 'batch' : 'NULL AS batch'} FROM journal WHERE seq > ? AND seq <= ? ORDER BY seq`,
+      )
       .all(throughSeq, upTo);
     const beat = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'heartbeat'").get();
     return { row, parts, throughSeq, rows, beat };
@@ -112,7 +127,7 @@ export function readStored(db: Database.Database, file: string, upTo = Number.MA
   const body = row === undefined ? null : row.parts === 0 ? row.body : snapshotJson(file, parts.map((part) => part.body));
   return {
     snapshot: body === null ? null : (parseJson(file, body, 'the snapshot') as EngineSnapshot),
-    journal: rows.map((entry) => entryOf(file, entry)),
+    journal: rows.reduce<JournalEntry[]>((entries, row) => entriesOf(file, row, entries), []),
     ...(beat === undefined ? {} : { heartbeat: parseJson(file, beat.value, 'the heartbeat') as Heartbeat }),
     throughSeq,
   };
@@ -207,6 +222,10 @@ export function prepareFile(db: Database.Database, kind: 'empty' | 'ours', synch
     }
     // A file from before the outbox (§7a).
     if (!columnsOf(db, 'journal').has('delivered')) db.exec('ALTER TABLE journal ADD COLUMN delivered INTEGER');
+    // A file from before runs of entries in a row (schema 3).
+    if (!columnsOf(db, 'journal').has('batch')) db.exec('ALTER TABLE journal ADD COLUMN batch INTEGER');
+    const archive = columnsOf(db, 'journal_archive');
+    if (archive.size > 0 && !archive.has('batch')) db.exec('ALTER TABLE journal_archive ADD COLUMN batch INTEGER');
     // A schema-1 file: its snapshot, if any, is in `body` and covers no journal row.
     if (!columnsOf(db, 'snapshot').has('through_seq')) {
       db.exec('ALTER TABLE snapshot ADD COLUMN through_seq INTEGER NOT NULL DEFAULT 0; ALTER TABLE snapshot ADD COLUMN parts INTEGER NOT NULL DEFAULT 0');

@@ -41,7 +41,7 @@ import {
   acquireWriterLock,
   archiveState,
   BUSY_TIMEOUT_MS,
-  entryOf,
+  entriesOf,
   identify,
   openDatabase,
   prepareArchive,
@@ -84,7 +84,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   /** Held open, inside its exclusive transaction, until `close`. */
   private readonly writerLock: Database.Database;
-  private readonly insertEntry: Database.Statement<[number, number, string, number | null]>;
+  private readonly insertEntry: Database.Statement<[number, number, string, number | null, number | null]>;
   /** Returns about how many bytes it wrote. */
   private readonly appendTx: (entries: readonly JournalEntry[]) => number;
   private readonly setHeartbeat: Database.Statement<[string]>;
@@ -132,29 +132,29 @@ export class SqliteStore implements Store {
     this.compactor = new SqliteCompactor(this.db, file, throughSeq, archives);
     // A snapshot in parts was large enough to be written in the background.
     if (stored !== undefined) this.compactor.sized(stored.parts > 0 ? Number.MAX_SAFE_INTEGER : stored.chars);
-    this.insertEntry = this.db.prepare('INSERT INTO journal (seq, at, input, delivered) VALUES (?, ?, ?, ?)');
+    this.insertEntry = this.db.prepare('INSERT INTO journal (seq, at, input, delivered, batch) VALUES (?, ?, ?, ?, ?)');
     // A background compaction's next step rides in the same transaction (sqliteCompactor.ts).
-    // A batch's rows go in `INSERT_ROWS` a statement: a third less time than a statement each.
-    const insertRows = this.db.prepare(`INSERT INTO journal (seq, at, input, delivered) VALUES ${Array(INSERT_ROWS).fill('(?, ?, ?, ?)').join(', ')}`);
-    const values: unknown[] = new Array(4 * INSERT_ROWS);
+    // Rows go in `INSERT_ROWS` a statement: a third less time than a statement each.
+    const insertRows = this.db.prepare(`INSERT INTO journal (seq, at, input, delivered, batch) VALUES ${Array(INSERT_ROWS).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+    const values: unknown[] = new Array(5 * INSERT_ROWS);
     this.appendTx = this.db.transaction((entries: readonly JournalEntry[]) => {
-      let seq = this.nextSeq;
+      const rows = rowsOf(entries, this.nextSeq);
       let bytes = 0;
-      const whole = entries.length - (entries.length % INSERT_ROWS);
-      for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i]!;
-        const input = JSON.stringify(entry.input);
-        bytes += input.length;
+      const whole = rows.length - (rows.length % INSERT_ROWS);
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i]!;
+        bytes += row.input.length;
         if (i >= whole) {
-          this.insertEntry.run(seq++, entry.at, input, entry.delivered ?? null);
+          this.insertEntry.run(row.seq, row.at, row.input, row.delivered, row.batch);
           continue;
         }
-        const k = 4 * (i % INSERT_ROWS);
-        values[k] = seq++;
-        values[k + 1] = entry.at;
-        values[k + 2] = input;
-        values[k + 3] = entry.delivered ?? null;
-        if (k === values.length - 4) insertRows.run(values);
+        const k = 5 * (i % INSERT_ROWS);
+        values[k] = row.seq;
+        values[k + 1] = row.at;
+        values[k + 2] = row.input;
+        values[k + 3] = row.delivered;
+        values[k + 4] = row.batch;
+        if (k === values.length - 5) insertRows.run(values);
       }
       this.compactor.step(true);
       return bytes;
@@ -227,6 +227,27 @@ export class SqliteStore implements Store {
   }
 }
 
+/**
+ * The journal rows of `entries`, the first at `seq`: each run of
+ * consecutive entries with the same `at` and `delivered` (a batch call's
+ * inputs; in a group commit, those of one millisecond with nothing
+ * delivered between them) is one row, its inputs one JSON array
+ * (sqliteFile.ts): reading it back gives the same entries.
+ */
+function rowsOf(entries: readonly JournalEntry[], seq: number): EntryRow[] {
+  const rows: EntryRow[] = [];
+  for (let from = 0; from < entries.length; ) {
+    const { at, delivered } = entries[from]!;
+    let to = from + 1;
+    while (to < entries.length && entries[to]!.at === at && entries[to]!.delivered === delivered) to++;
+    const inputs = to - from === 1 ? entries[from]!.input : entries.slice(from, to).map((entry) => entry.input);
+    seq += to - from;
+    rows.push({ seq: seq - 1, at, input: JSON.stringify(inputs), delivered: delivered ?? null, batch: to - from === 1 ? null : to - from });
+    from = to;
+  }
+  return rows;
+}
+
 /** Attempts at emptying the WAL on close, `CLOSE_RETRY_MS` apart: a checkpoint of the worker's (~10-30 ms) makes one busy. */
 const CLOSE_ATTEMPTS = 20;
 const CLOSE_RETRY_MS = 10;
@@ -297,10 +318,10 @@ export class SqliteStoreReader {
     if (this.load() === null) return null;
     if (archiveState(this.db) !== 'complete') return null;
     const read = this.db.transaction(() => [
-      ...this.db.prepare<[], EntryRow>('SELECT seq, at, input, delivered FROM journal_archive ORDER BY seq').all(),
-      ...this.db.prepare<[], EntryRow>('SELECT seq, at, input, delivered FROM journal ORDER BY seq').all(),
+      ...this.db.prepare<[], EntryRow>('SELECT seq, at, input, delivered, batch FROM journal_archive ORDER BY seq').all(),
+      ...this.db.prepare<[], EntryRow>('SELECT seq, at, input, delivered, batch FROM journal ORDER BY seq').all(),
     ]);
-    return { journal: read().map((row) => entryOf(this.file, row)) };
+    return { journal: read().reduce<JournalEntry[]>((entries, row) => entriesOf(this.file, row, entries), []) };
   }
 
   close(): void {
