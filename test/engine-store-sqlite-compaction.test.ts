@@ -124,6 +124,19 @@ describe('SqliteStore schema 2: the snapshot says which journal rows it covers',
     store.close();
   });
 
+  it('§7a: a run whose count and inputs disagree is refused as damaged, naming the file and the entries, for the writer and an observer', () => {
+    const file = join(dir, 'damaged-run.db');
+    const store = new SqliteStore(file);
+    store.appendBatch([1, 2, 3].map((n) => ({ at: 5, input: { type: 'node.remove', node: `n-${n}` } })));
+    store.close();
+    const raw = new Database(file);
+    raw.prepare('UPDATE journal SET batch = 4 WHERE seq = 3').run();
+    raw.close();
+    const damaged = new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*journal entries 0-3: not 4 inputs; the file is damaged`);
+    expect(() => new SqliteStore(file).load()).toThrow(damaged);
+    expect(() => new SqliteStoreReader(file).load()).toThrow(damaged);
+  });
+
   it('§7a: a snapshot in parts (deflated UTF-8, cut anywhere, even inside a character) reads back exactly, for the writer and an observer', () => {
     const file = join(dir, 'parts.db');
     const store = new SqliteStore(file);

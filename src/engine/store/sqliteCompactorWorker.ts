@@ -18,7 +18,7 @@ import { workerData } from 'node:worker_threads';
 import { Engine, type JournalReplay } from '../engine.js';
 import type { JournalEntry, ReplayOptions } from '../ports.js';
 import type { CompactorSetup, CompactReply, WorkerRequest } from './sqliteCompactor.js';
-import { BUSY_TIMEOUT_MS, entriesOf, readStored, snapshotBytes, type EntryRow } from './sqliteFile.js';
+import { BUSY_TIMEOUT_MS, entriesOf, pushEntries, readStored, snapshotBytes, type EntryRow } from './sqliteFile.js';
 
 /** The worker's nice value: background work, so the engine's thread (nice 0) gets the CPU when they compete for it. */
 const WORKER_NICE = 10;
@@ -113,9 +113,7 @@ function entriesOfRows(json: string, from: number, through: number): JournalEntr
     throw new Error(`journal rows ${from + 1}-${through} changed while they were read`);
   }
   const entries: JournalEntry[] = [];
-  for (const [at, input, delivered, batch] of rows) {
-    for (const one of (batch === null ? [input] : input) as JournalEntry['input'][]) entries.push(delivered === null ? { at, input: one } : { at, input: one, delivered });
-  }
+  for (const [at, input, delivered, batch] of rows) pushEntries(file, `journal rows ${from + 1}-${through}`, { at, delivered, batch }, input, entries);
   return entries;
 }
 

@@ -85,10 +85,22 @@ export interface EntryRow {
 /** The row's entries, pushed onto `into`. */
 export function entriesOf(file: string, row: EntryRow, into: JournalEntry[] = []): JournalEntry[] {
   const what = row.batch === null ? `journal entry ${row.seq}` : `journal entries ${row.seq - row.batch + 1}-${row.seq}`;
-  const parsed = parseJson(file, row.input, what);
-  const inputs = row.batch === null ? [parsed] : parsed;
-  if (!Array.isArray(inputs) || inputs.length !== (row.batch ?? 1)) throw new StoreFileError(file, `${what}: not ${row.batch} inputs; the file is damaged`);
-  for (const input of inputs as JournalEntry['input'][]) into.push(row.delivered === null ? { at: row.at, input } : { at: row.at, input, delivered: row.delivered });
+  return pushEntries(file, what, row, parseJson(file, row.input, what), into);
+}
+
+/**
+ * A row's entries, pushed onto `into`, from its parsed `input`: the input
+ * itself, or for a run (`batch` not NULL) the array of its `batch` inputs,
+ * checked, as a damaged run would replay the wrong number of entries.
+ */
+export function pushEntries(file: string, what: string, row: Pick<EntryRow, 'at' | 'delivered' | 'batch'>, parsed: unknown, into: JournalEntry[]): JournalEntry[] {
+  const { at, delivered, batch } = row;
+  if (batch === null) {
+    into.push(delivered === null ? { at, input: parsed as JournalEntry['input'] } : { at, input: parsed as JournalEntry['input'], delivered });
+    return into;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== batch) throw new StoreFileError(file, `${what}: not ${batch} inputs; the file is damaged`);
+  for (const input of parsed as JournalEntry['input'][]) into.push(delivered === null ? { at, input } : { at, input, delivered });
   return into;
 }
 
