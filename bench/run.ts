@@ -116,7 +116,7 @@ function caseRow(r: Exclude<CaseResult, PostgresStoreResult | PostgresFailoverRe
         num(r.nodes),
         time(r.wall_ms),
         '-',
-        `${rate(r.per_s)} durable reports, p99 ${(r.latency.p99_us / 1000).toFixed(2)} ms a batch; batches arriving at ${rate(r.batch_open.target_per_s)} p50 ${(r.batch_open.latency.p50_us / 1000).toFixed(2)} ms, p99 ${(r.batch_open.latency.p99_us / 1000).toFixed(2)} ms; agents ${rate(r.agents.per_s)} (arriving at ${rate(r.agents.target_per_s)}) in ${num(r.agents.commits)} commits, arrival to effects p50 ${(r.agents.latency.p50_us / 1000).toFixed(2)} ms, p99 ${(r.agents.latency.p99_us / 1000).toFixed(2)} ms (the disk's fsync alone: p50 ${(r.fsync_floor.p50_us / 1000).toFixed(2)} ms, p99 ${(r.fsync_floor.p99_us / 1000).toFixed(2)} ms)`,
+        `${rate(r.per_s)} durable reports, p99 ${(r.latency.p99_us / 1000).toFixed(2)} ms a batch; batches arriving at ${rate(r.batch_open.target_per_s)} p50 ${(r.batch_open.latency.p50_us / 1000).toFixed(2)} ms, p99 ${(r.batch_open.latency.p99_us / 1000).toFixed(2)} ms; agents ${rate(r.agents.per_s)} (arriving at ${rate(r.agents.target_per_s)}) in ${num(r.agents.commits)} commits, arrival to effects p50 ${(r.agents.latency.p50_us / 1000).toFixed(2)} ms, p99 ${(r.agents.latency.p99_us / 1000).toFixed(2)} ms (the floor, the same arrivals appended to a file and fsync-ed: p50 ${(r.durable_floor.latency.p50_us / 1000).toFixed(2)} ms, p99 ${(r.durable_floor.latency.p99_us / 1000).toFixed(2)} ms; after ${r.warmup_ms} ms of the same load, whose p99 was ${(r.batch_open.first_second.p99_us / 1000).toFixed(2)} ms for batches and ${(r.agents.first_second.p99_us / 1000).toFixed(2)} ms for agents)`,
         '-',
         '-',
         '-',

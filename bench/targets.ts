@@ -76,9 +76,20 @@ export function judgeTargets(results: CaseResult[]): Verdict[] {
   const ENGINE = 'Rollout engine';
   const SIM = 'What-if simulator #6';
   const REPLICAS = 'Replicas #10';
+  const durable = results.find((r): r is DurableReportsResult => r.case === 'durable-reports');
+  const EMBEDDED = 'Embedded engine #9';
   const report = results.find((r): r is ReportOpenResult => r.case === 'report');
   const REPORT = 'Report #14';
+  const ms = (us: number): string => `${(us / 1000).toFixed(2)} ms`;
   return [
+    judge(EMBEDDED, 'durable (FULL) >= 50,000 health reports/s, batched or from many agents', durable && {
+      figure: `batches ${Math.round(durable.per_s).toLocaleString('en-US')}/s; agents ${Math.round(durable.agents.per_s).toLocaleString('en-US')}/s arriving at ${durable.agents.target_per_s.toLocaleString('en-US')}/s`,
+      pass: durable.per_s >= 50_000 && durable.agents.per_s >= 0.98 * 50_000,
+    }),
+    judge(EMBEDDED, 'durable p99 from input to its effects < 5 ms (batches arriving, agents)', durable && {
+      figure: `batches p99 ${ms(durable.batch_open.latency.p99_us)}, agents p99 ${ms(durable.agents.latency.p99_us)}; the floor (a file appended and fsync-ed, same arrivals) p99 ${ms(durable.durable_floor.latency.p99_us)}`,
+      pass: durable.batch_open.latency.p99_us < 5000 && durable.agents.latency.p99_us < 5000,
+    }),
     judge(HARNESS, 'canary rollout of 20,000 nodes (v1 in place) to completion < 1 s', h20k && { figure: `${(h20k.wall_ms / 1000).toFixed(2)} s (${h20k.outcome})`, pass: h20k.wall_ms < 1000 && h20k.outcome === 'completed', cpu: `${(h20k.cpu_ms / 1000).toFixed(2)} s` }),
     judge(HARNESS, 'canary rollout of 100,000 nodes < 5 s', h100k && { figure: `${(h100k.wall_ms / 1000).toFixed(2)} s (${h100k.outcome})`, pass: h100k.wall_ms < 5000 && h100k.outcome === 'completed', cpu: `${(h100k.cpu_ms / 1000).toFixed(2)} s` }),
     judge(ENGINE, '>= 300k health events/s, 100k nodes, one process', e100k && {
