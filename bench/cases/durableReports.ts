@@ -40,7 +40,7 @@ export interface DurableReportsResult {
   case: 'durable-reports';
   nodes: number;
   batch: number;
-  /** Each shape ran this long unmeasured first. */
+  /** Each shape first ran this long, its figures kept apart (`first_second`) from `latency`. */
   warmup_ms: number;
   reports: number;
   wall_ms: number;
@@ -64,7 +64,7 @@ export interface DurableReportsResult {
   durable_floor: { target_per_s: number; reports: number; commits: number; latency: Latency };
 }
 
-/** Load run unmeasured before each shape is measured (see the module comment). */
+/** The same load run before each shape's measured samples (see the module comment). */
 export const WARMUP_MS = 1000;
 /** Journal bytes an input costs about (sqliteStore.ts rows): what the floor writes per arrival. */
 const BYTES_PER_INPUT = 110;
@@ -166,26 +166,29 @@ async function runOpenBatches(nodes: number, batch: number, perSecond: number, t
     const reports: HealthReport[] = Array.from({ length: batch }, (_, i) => ({ node: `n-${i % nodes}`, job: 'default/web', version: 1, healthy: true, error_rate: 0.01 }));
     const nsPerBatch = (1e9 * batch) / perSecond;
     const warm = new Float64Array(Math.round((perSecond * WARMUP_MS) / 1000 / batch));
-    await openLoop(perSecond / batch, warm.length, warm, (from, to) => {
-      for (let b = from; b < to; b++) engine.reportHealthBatch(reports);
-    });
-    const started = process.hrtime.bigint();
-    for (let r = 0; r < rounds; r++) {
-      const due = r * nsPerBatch;
-      const wait = (due - Number(process.hrtime.bigint() - started)) / 1e6;
-      // Until it is due, or one turn when it is late: a batch never runs inside the previous one's turn.
-      await new Promise((resolve) => (wait >= 1 ? setTimeout(resolve, Math.floor(wait)) : setImmediate(resolve)));
-      while (Number(process.hrtime.bigint() - started) < due) await new Promise((resolve) => setImmediate(resolve));
-      engine.reportHealthBatch(reports);
-      samples[r] = Number(process.hrtime.bigint() - started) - due;
-    }
-    const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+    await openBatches(engine, reports, nsPerBatch, warm);
+    const wallMs = await openBatches(engine, reports, nsPerBatch, samples);
     engine.dispose();
     return { target_per_s: perSecond, batches: rounds, per_s: (rounds * batch) / (wallMs / 1000), latency: latencyOf(samples), first_second: latencyOf(warm) };
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A batch due every `nsPerBatch`, one handled a turn; each one's latency from when it was due into `samples` (as many as it holds). Returns the wall time in ms. */
+async function openBatches(engine: Engine, reports: readonly HealthReport[], nsPerBatch: number, samples: Float64Array): Promise<number> {
+  const started = process.hrtime.bigint();
+  for (let r = 0; r < samples.length; r++) {
+    const due = r * nsPerBatch;
+    const wait = (due - Number(process.hrtime.bigint() - started)) / 1e6;
+    // Until it is due, or one turn when it is late: a batch never runs inside the previous one's turn.
+    await new Promise((resolve) => (wait >= 1 ? setTimeout(resolve, Math.floor(wait)) : setImmediate(resolve)));
+    while (Number(process.hrtime.bigint() - started) < due) await new Promise((resolve) => setImmediate(resolve));
+    engine.reportHealthBatch(reports);
+    samples[r] = Number(process.hrtime.bigint() - started) - due;
+  }
+  return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
 /** `total` reports from `nodes` agents arriving at `perSecond`, each its own call, group commit. */
